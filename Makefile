@@ -1,0 +1,33 @@
+# The single entry point: every target does its own set-up (libtorch install, build) first.
+# LIBTORCH=/path/to/libtorch selects another libtorch 2.x (e.g. a CUDA build) instead of the project's own.
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: all setup build run env test bench fixtures clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product spf
+
+# The main job on the embedded default. Until the training pipeline lands this reports the runtime.
+run: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/spf env
+
+env: run
+
+test: setup
+	$(SWIFT) test
+
+bench: build
+	bench/ops.sh
+
+# Regenerates the committed reference fixtures (needs PyPI; tests never do).
+fixtures:
+	tools/reference/make_fixtures.sh
+
+clean:
+	rm -rf .build .libtorch

@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+// spf-portrait: semantic-pollution-free fine-tuning of Stable Diffusion 1.5 models, in Swift over libtorch.
+import Foundation
+import PackageDescription
+
+// Which libtorch: `$LIBTORCH` if set, else the `.libtorch` link that `scripts/setup.sh` makes to the
+// project's own torch 2.13.0+cpu. The real path is used for the rpath so that no other libtorch on the
+// machine (Debian's libtorch-dev) can be picked up at run time.
+let packageDir = Context.packageDirectory
+let libtorch: String = {
+    let raw = Context.environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 } ?? packageDir + "/.libtorch"
+    return (try? FileManager.default.destinationOfSymbolicLink(atPath: raw)).map {
+        $0.hasPrefix("/") ? $0 : packageDir + "/" + $0
+    } ?? raw
+}()
+let libtorchInclude = libtorch + "/include"
+let libtorchLib = libtorch + "/lib"
+
+let package = Package(
+    name: "spf-portrait",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "spf", targets: ["spf"]),
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C API over ATen (tch-rs style): opaque handles, every entry point catches, errors as strings.
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags([
+                    "-I", libtorchInclude,
+                    "-I", libtorchInclude + "/torch/csrc/api/include",
+                    "-D_GLIBCXX_USE_CXX11_ABI=1",
+                    "-DTORCH_ASSERT_ONLY_METHOD_OPERATORS",
+                    "-Wno-deprecated-declarations",
+                    "-O2",
+                ]),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L", libtorchLib, "-Xlinker", "-rpath", "-Xlinker", libtorchLib]),
+                .linkedLibrary("torch"),
+                .linkedLibrary("torch_cpu"),
+                .linkedLibrary("c10"),
+            ]
+        ),
+        // Safe Swift tensors: deterministic lifetime, throwing ops, autograd, optimizers.
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        // safetensors read (memory-mapped, validated) and atomic write.
+        .target(name: "SafeTensors", dependencies: ["Torch"]),
+        .executableTarget(
+            name: "spf",
+            dependencies: [
+                "Torch", "SafeTensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
+    ],
+    cxxLanguageStandard: .cxx20
+)
