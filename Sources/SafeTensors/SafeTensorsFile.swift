@@ -1,0 +1,82 @@
+import Foundation
+import Torch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A safetensors file opened by memory-mapping: the header is parsed and validated on open, tensor bytes
+/// are read from the mapping only when a tensor is asked for, so a large checkpoint costs no I/O for the
+/// tensors that are not used.
+public final class SafeTensorsFile {
+    public let path: String
+    /// The `__metadata__` string map (empty when the file has none).
+    public let metadata: [String: String]
+    /// Tensor names in file order.
+    public let names: [String]
+
+    private let header: SafeTensorsHeader
+    private let mapping: UnsafeMutableRawPointer?
+    private let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw SafeTensorsError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw SafeTensorsError(path: path, "cannot stat: \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path: path, "not a regular file") }
+        size = Int(info.st_size)
+        if size > 0 {
+            let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard let pointer, pointer != MAP_FAILED else {
+                throw SafeTensorsError(path: path, "cannot memory-map: \(String(cString: strerror(errno)))")
+            }
+            mapping = pointer
+        } else {
+            mapping = nil
+        }
+        do {
+            header = try SafeTensorsHeader(path: path, bytes: UnsafeRawBufferPointer(start: mapping, count: size))
+        } catch {
+            if let mapping { munmap(mapping, size) }
+            throw error
+        }
+        metadata = header.metadata
+        names = header.names
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, size) }
+    }
+
+    public func info(_ name: String) -> TensorInfo? { header.tensors[name] }
+
+    /// Copies one tensor out of the mapping onto `device`.
+    public func tensor(_ name: String, device: Device = .cpu) throws -> Tensor {
+        guard let info = header.tensors[name] else {
+            throw SafeTensorsError(path: path, tensor: name, "no such tensor in the file")
+        }
+        let start = header.dataStart + info.dataOffsets.lowerBound
+        let bytes = UnsafeRawBufferPointer(start: mapping.map { $0 + start }, count: info.dataOffsets.count)
+        do {
+            return try Tensor(bytes: bytes, shape: info.shape, dtype: info.dtype, device: device)
+        } catch {
+            throw SafeTensorsError(path: path, tensor: name, "\(error)")
+        }
+    }
+
+    /// Every tensor, keyed by name.
+    public func tensors(device: Device = .cpu) throws -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for name in names { result[name] = try tensor(name, device: device) }
+        return result
+    }
+}
