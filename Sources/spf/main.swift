@@ -1,2 +1,0 @@
-import Torch
-print(LibTorch.version, LibTorch.libraryPath)
