@@ -228,6 +228,20 @@ ct_err ct_copy_(ct_tensor dst, ct_tensor src);
 ct_err ct_zero_(ct_tensor a);
 ct_err ct_fill_(ct_tensor a, double value);
 
+// ---- gradient checkpointing --------------------------------------------------------------------------
+/// A host-language closure: receives `ninputs` tensor handles (which it owns) and writes up to `capacity`
+/// output handles (ownership passes to the caller) and their count. Returns NULL or a malloc'd error.
+typedef ct_err (*ct_closure_fn)(void *context, const ct_tensor *inputs, int64_t ninputs, ct_tensor *outputs,
+                                int64_t capacity, int64_t *noutputs);
+/// Called once when the closure is no longer needed (the graph that holds it is gone).
+typedef void (*ct_release_fn)(void *context);
+/// Gradient checkpointing (reentrant, like torch.utils.checkpoint with use_reentrant=True): runs `fn` on
+/// `inputs` without keeping activations and returns its outputs; backward runs `fn` again with gradients
+/// enabled and back-propagates through the recomputed graph (parameters used inside `fn` receive their
+/// gradients then). `release(context)` is called exactly once, when the closure is dropped.
+ct_err ct_checkpoint(ct_closure_fn fn, void *context, ct_release_fn release, const ct_tensor *inputs, int64_t ninputs,
+                     ct_tensor *outputs, int64_t capacity, int64_t *noutputs);
+
 #ifdef __cplusplus
 }
 #endif
