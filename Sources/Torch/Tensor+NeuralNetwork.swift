@@ -75,8 +75,8 @@ extension Tensor {
         if let size {
             (outH, outW) = size
         } else if let scaleFactor, scaleFactor > 0 {
-            outH = Int((Double(self.size(2)) * scaleFactor).rounded(.down))
-            outW = Int((Double(self.size(3)) * scaleFactor).rounded(.down))
+            outH = Int((Double(try self.size(2)) * scaleFactor).rounded(.down))
+            outW = Int((Double(try self.size(3)) * scaleFactor).rounded(.down))
             scale = scaleFactor
         } else {
             throw TorchError("interpolate needs a size or a positive scale factor")
@@ -108,7 +108,7 @@ extension Tensor {
     public static func attentionProbabilities(query: Tensor, key: Tensor, mask: Tensor? = nil, scale: Double? = nil)
         throws -> Tensor
     {
-        let scale = scale ?? 1 / Double(query.size(-1)).squareRoot()
+        let scale = try scale ?? 1 / Double(query.size(-1)).squareRoot()
         var scores = try query.matmul(key.transpose(-2, -1)) * scale
         if let mask {
             scores = mask.dtype == .bool

@@ -85,7 +85,7 @@ extension Tensor {
     /// Pieces of `size` along `dim` (the last may be smaller).
     public func split(size: Int, dim: Int = 0) throws -> [Tensor] {
         guard size > 0 else { throw TorchError("split size must be positive, got \(size)") }
-        let length = self.size(dim)
+        let length = try self.size(dim)
         return try pieces(capacity: (length + size - 1) / size) {
             ct_split(handle, Int64(size), Int64(dim), $0, $1, $2)
         }

@@ -26,9 +26,14 @@ public final class Tensor {
         return sizes.map(Int.init)
     }
 
-    public func size(_ dim: Int) -> Int {
+    /// The size of one dimension; negative dimensions count from the end.
+    public func size(_ dim: Int) throws -> Int {
         let s = shape
-        return s[dim < 0 ? dim + s.count : dim]
+        let index = dim < 0 ? dim + s.count : dim
+        guard s.indices.contains(index) else {
+            throw TorchError("dimension \(dim) out of range for a tensor of shape \(s)")
+        }
+        return s[index]
     }
 
     public var dtype: DType {
