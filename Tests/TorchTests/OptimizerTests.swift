@@ -45,10 +45,13 @@ final class OptimizerTests: XCTestCase {
     }
 
     /// Replays the fixture gradients and compares the parameters after every step, exactly.
-    func assertMatchesTorch(_ prefix: String, _ make: ([Tensor]) throws -> Optimizer,
+    /// `learningRate`, when given, is set before each step, as a scheduler would.
+    func assertMatchesTorch(_ prefix: String, learningRate: ((Int) -> Double)? = nil,
+                            _ make: ([Tensor]) throws -> Optimizer,
                             file: StaticString = #filePath, line: UInt = #line) throws {
         let optimizer = try make(makeParameters())
         for t in 0..<Self.steps {
+            if let learningRate { optimizer.learningRate = learningRate(t) }
             try step(optimizer, t)
             let error = try maxError(optimizer.parameters, prefix, t)
             XCTAssertEqual(error, 0, "\(prefix) step \(t): max abs error \(error)", file: file, line: line)
@@ -63,6 +66,12 @@ final class OptimizerTests: XCTestCase {
 
     func testAdamWMatchesTorch() throws {
         try assertMatchesTorch("adamw") { try AdamW($0, lr: 1e-2, weightDecay: 1e-2) }
+    }
+
+    func testAdamWWithScheduledLearningRateMatchesTorch() throws {
+        try assertMatchesTorch("adamw_sched", learningRate: { 1e-2 * Foundation.pow(0.5, Double($0)) }) {
+            try AdamW($0, lr: 1e-2, weightDecay: 1e-2)
+        }
     }
 
     func testAdamWAmsgradMatchesTorch() throws {

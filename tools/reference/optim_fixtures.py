@@ -10,6 +10,7 @@ Writes Tests/TorchTests/Fixtures/optim.safetensors (a few KB):
     grad.{t}.{i}              gradient of parameter i at step t (t = 0..4); parameter 2 has none at
                               steps 0 and 3, to check that gradient-less parameters are skipped
     adamw.{t}.{i}             parameters after step t of AdamW(lr=1e-2, weight_decay=1e-2)
+    adamw_sched.{t}.{i}       the same with the learning rate set to 1e-2 * 0.5**t before step t
     adamw_amsgrad.{t}.{i}     the same with amsgrad=True
     sgd_nesterov.{t}.{i}      after SGD(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=1e-2)
     sgd_dampening.{t}.{i}     after SGD(lr=1e-2, momentum=0.9, dampening=0.1, weight_decay=1e-2)
@@ -54,10 +55,13 @@ def main():
             grads[(t, i)] = torch.randn(shape, generator=gen) * scale
             out[f"grad.{t}.{i}"] = grads[(t, i)].clone()
 
-    def run(name, make_optimizer):
+    def run(name, make_optimizer, lr_at=None):
         ps = [p.clone().requires_grad_(True) for p in params]
         opt = make_optimizer(ps)
         for t in range(STEPS):
+            if lr_at is not None:
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(t)
             for i, p in enumerate(ps):
                 g = grads.get((t, i))
                 p.grad = None if g is None else g.clone()
@@ -66,6 +70,8 @@ def main():
                 out[f"{name}.{t}.{i}"] = p.detach().clone()
 
     run("adamw", lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=1e-2, foreach=False))
+    run("adamw_sched", lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=1e-2, foreach=False),
+        lr_at=lambda t: 1e-2 * 0.5**t)
     run("adamw_amsgrad",
         lambda ps: torch.optim.AdamW(ps, lr=1e-2, weight_decay=1e-2, amsgrad=True, foreach=False))
     run("sgd_nesterov",

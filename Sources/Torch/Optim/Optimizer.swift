@@ -121,13 +121,7 @@ extension OptimizerState {
     }
 }
 
-/// Throws unless `value` is finite and within `range`, naming the hyperparameter.
-func checkHyperparameter(_ name: String, _ value: Double, in range: ClosedRange<Double>) throws {
-    guard value.isFinite, range.contains(value) else {
-        throw TorchError("invalid \(name) \(value): must be in \(range.lowerBound)...\(range.upperBound)")
-    }
-}
-
+/// Throws unless `value` is finite and within the half-open `range`, naming the hyperparameter.
 func checkHyperparameter(_ name: String, _ value: Double, in range: Range<Double>) throws {
     guard value.isFinite, range.contains(value) else {
         throw TorchError("invalid \(name) \(value): must be in [\(range.lowerBound), \(range.upperBound))")
