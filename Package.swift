@@ -59,7 +59,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
     ],
     cxxLanguageStandard: .cxx20

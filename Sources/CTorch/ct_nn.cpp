@@ -111,5 +111,6 @@ ct_err ct_sqrt_(ct_tensor a) { CT_TRY(get(a).sqrt_()) }
 ct_err ct_copy_(ct_tensor dst, ct_tensor src) { CT_TRY(get(dst).copy_(get(src))) }
 ct_err ct_zero_(ct_tensor a) { CT_TRY(get(a).zero_()) }
 ct_err ct_fill_(ct_tensor a, double value) { CT_TRY(get(a).fill_(at::Scalar(value))) }
+ct_err ct_set_data(ct_tensor a, ct_tensor data) { CT_TRY(get(a).set_data(get(data))) }
 
 }  // extern "C"

@@ -89,4 +89,6 @@ extension Tensor {
     public func copy_(_ source: Tensor) throws { try check(ct_copy_(handle, source.handle)) }
     public func zero_() throws { try check(ct_zero_(handle)) }
     public func fill_(_ value: Double) throws { try check(ct_fill_(handle, value)) }
+    /// Swaps in new data (any dtype, device or shape) while this tensor keeps its identity (`p.data = x`).
+    public func setData(_ data: Tensor) throws { try check(ct_set_data(handle, data.handle)) }
 }

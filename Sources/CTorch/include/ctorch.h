@@ -227,6 +227,9 @@ ct_err ct_sqrt_(ct_tensor a);
 ct_err ct_copy_(ct_tensor dst, ct_tensor src);
 ct_err ct_zero_(ct_tensor a);
 ct_err ct_fill_(ct_tensor a, double value);
+/// Replaces a tensor's data (dtype, device, shape) while keeping its identity, as PyTorch's `p.data = x`:
+/// how a module is moved to another dtype or device without rebuilding it.
+ct_err ct_set_data(ct_tensor a, ct_tensor data);
 
 // ---- gradient checkpointing --------------------------------------------------------------------------
 /// A host-language closure: receives `ninputs` tensor handles (which it owns) and writes up to `capacity`
