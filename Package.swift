@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "spf", targets: ["spf"]),
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "NN", targets: ["NN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,8 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         // safetensors read (memory-mapped, validated) and atomic write.
         .target(name: "SafeTensors", dependencies: ["Torch"]),
+        // Model building blocks named like their checkpoint weights: Module, Linear, Conv2d, norms, LoRA.
+        .target(name: "NN", dependencies: ["Torch"]),
         .executableTarget(
             name: "spf",
             dependencies: [
@@ -61,6 +64,7 @@ let package = Package(
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
     ],
     cxxLanguageStandard: .cxx20
 )
