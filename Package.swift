@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "StableDiffusion", targets: ["StableDiffusion"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,16 +56,39 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Torch"]),
         // Model building blocks named like their checkpoint weights: Module, Linear, Conv2d, norms, LoRA.
         .target(name: "NN", dependencies: ["Torch"]),
+        // System libraries from Debian's zlib1g-dev and libpng-dev (scripts/setup.sh installs them if missing).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG"),
+        // CLIP's byte-level BPE tokenizer with phrase spans; pure Swift (zlib only for the .gz vocabulary).
+        .target(name: "Tokenizers", dependencies: ["CZlib"]),
+        // DDPM, DDIM, Euler, Euler ancestral, DPM-Solver++ 2M, matching diffusers' numbers.
+        .target(name: "Schedulers", dependencies: ["Torch"]),
+        // CLIP text and vision transformers with projections (transformers' names).
+        .target(name: "CLIP", dependencies: ["NN", "Torch"]),
+        // UNet2DConditionModel with attention capture, AutoencoderKL, and their blocks (diffusers' names).
+        .target(name: "Diffusion", dependencies: ["NN", "Torch"]),
+        // PNG read/write with text chunks.
+        .target(name: "Imaging", dependencies: ["CLibPNG", "Torch"]),
+        // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
+        .target(name: "StableDiffusion",
+                dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),
         .executableTarget(
             name: "spf",
             dependencies: [
-                "Torch", "SafeTensors",
+                "Torch", "SafeTensors", "StableDiffusion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "StableDiffusionTests",
+                    dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -11,6 +11,42 @@ cd "$(dirname "$0")/.."
 
 TORCH_PIN="torch==2.13.0+cpu"
 VENV=.venv
+OPEN_CLIP_PIN="open-clip-torch==3.3.0"
+
+# C libraries the package links (Debian names); installed only when their headers are missing.
+missing=()
+[[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
+[[ -f /usr/include/png.h ]] || missing+=(libpng-dev)
+if (( ${#missing[@]} )); then
+    echo "installing ${missing[*]}"
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "error: missing ${missing[*]}: install them (apt-get install ${missing[*]})" >&2
+        exit 1
+    fi
+fi
+
+# CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) ships inside the open-clip-torch wheel; the
+# tokenizer tests read it from .cache/clip. Only the wheel is downloaded (no dependencies), never committed.
+vocab=.cache/clip/bpe_simple_vocab_16e6.txt.gz
+if [[ ! -f $vocab ]]; then
+    tmp=$(mktemp -d)
+    if python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "$OPEN_CLIP_PIN" >/dev/null 2>&1; then
+        mkdir -p .cache/clip
+        python3 - "$tmp"/open_clip_torch-*.whl "$vocab" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, open(sys.argv[2] + ".tmp", "wb") as out:
+    out.write(wheel.read("open_clip/bpe_simple_vocab_16e6.txt.gz"))
+PY
+        mv "$vocab.tmp" "$vocab"
+    else
+        echo "error: could not download $OPEN_CLIP_PIN (PyPI), which carries CLIP's BPE vocabulary" >&2
+        rm -rf "$tmp"
+        exit 1
+    fi
+    rm -rf "$tmp"
+fi
 
 if [[ -n "${LIBTORCH:-}" ]]; then
     if [[ ! -f "$LIBTORCH/include/ATen/ATen.h" || ! -e "$LIBTORCH/lib/libtorch.so" ]]; then

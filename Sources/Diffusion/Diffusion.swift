@@ -1,0 +1,2 @@
+// UNet2DConditionModel, AutoencoderKL and their blocks (to be written: see issue 3).
+import NN

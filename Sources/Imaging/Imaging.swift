@@ -1,0 +1,2 @@
+// Image files: PNG in and out (to be written: see issue 3).
+import CLibPNG

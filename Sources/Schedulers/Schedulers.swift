@@ -1,0 +1,2 @@
+// Noise schedulers matching diffusers (to be written: see issue 3).
+import Torch

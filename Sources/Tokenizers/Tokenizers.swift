@@ -1,0 +1,1 @@
+// CLIP's byte-level BPE tokenizer (to be written: see issue 3).
