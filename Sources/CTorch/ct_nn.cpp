@@ -21,6 +21,8 @@
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/sqrt.h>
+#include <ATen/ops/_upsample_bicubic2d_aa.h>
+#include <ATen/ops/upsample_bicubic2d.h>
 #include <ATen/ops/upsample_bilinear2d.h>
 #include <ATen/ops/upsample_nearest2d.h>
 #include <ATen/ops/zero.h>
@@ -77,6 +79,17 @@ ct_err ct_upsample_bilinear2d(ct_tensor x, int64_t out_h, int64_t out_w, int ali
         int64_t size[2] = {out_h, out_w};
         *out = wrap(at::upsample_bilinear2d(get(x), ct::ints(size, 2), align_corners != 0, opt_scale(scale_h),
                                             opt_scale(scale_w)));
+    })
+}
+ct_err ct_upsample_bicubic2d(ct_tensor x, int64_t out_h, int64_t out_w, int align_corners, int antialias,
+                             double scale_h, double scale_w, ct_tensor *out) {
+    CT_TRY({
+        int64_t size[2] = {out_h, out_w};
+        *out = wrap(antialias != 0
+                        ? at::_upsample_bicubic2d_aa(get(x), ct::ints(size, 2), align_corners != 0, opt_scale(scale_h),
+                                                     opt_scale(scale_w))
+                        : at::upsample_bicubic2d(get(x), ct::ints(size, 2), align_corners != 0, opt_scale(scale_h),
+                                                 opt_scale(scale_w)));
     })
 }
 ct_err ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double dropout_p,

@@ -2,7 +2,7 @@ import CTorch
 
 /// Interpolation modes of torch.nn.functional.interpolate that the models use.
 public enum InterpolationMode: String, Sendable, Codable {
-    case nearest, bilinear
+    case nearest, bilinear, bicubic
 }
 
 // The functions a Stable Diffusion UNet, VAE and CLIP need, named like torch.nn.functional.
@@ -65,9 +65,10 @@ extension Tensor {
 
     /// torch.nn.functional.interpolate on [N, C, H, W]: give either `size` or `scaleFactor`.
     /// With a scale factor the output is floor(input * scale) and the scale itself drives the sampling
-    /// positions, as PyTorch does when recompute_scale_factor is not set.
+    /// positions, as PyTorch does when recompute_scale_factor is not set. `antialias` (bicubic only, as
+    /// PyTorch allows it for bilinear/bicubic) low-pass filters when downsampling, like PIL.
     public func interpolate(size: (Int, Int)? = nil, scaleFactor: Double? = nil, mode: InterpolationMode = .nearest,
-                            alignCorners: Bool = false) throws -> Tensor {
+                            alignCorners: Bool = false, antialias: Bool = false) throws -> Tensor {
         guard ndim == 4 else { throw TorchError("interpolate expects [N, C, H, W], got shape \(shape)") }
         let outH: Int
         let outW: Int
@@ -81,12 +82,18 @@ extension Tensor {
         } else {
             throw TorchError("interpolate needs a size or a positive scale factor")
         }
+        if antialias && mode != .bicubic { throw TorchError("interpolate: antialias is only supported for bicubic") }
         switch mode {
         case .nearest:
             return try makeTensor { ct_upsample_nearest2d(handle, Int64(outH), Int64(outW), scale, scale, $0) }
         case .bilinear:
             return try makeTensor {
                 ct_upsample_bilinear2d(handle, Int64(outH), Int64(outW), alignCorners ? 1 : 0, scale, scale, $0)
+            }
+        case .bicubic:
+            return try makeTensor {
+                ct_upsample_bicubic2d(handle, Int64(outH), Int64(outW), alignCorners ? 1 : 0, antialias ? 1 : 0, scale,
+                                      scale, $0)
             }
         }
     }

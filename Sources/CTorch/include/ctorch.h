@@ -206,6 +206,9 @@ ct_err ct_upsample_nearest2d(ct_tensor x, int64_t out_h, int64_t out_w, double s
                              ct_tensor *out);
 ct_err ct_upsample_bilinear2d(ct_tensor x, int64_t out_h, int64_t out_w, int align_corners, double scale_h,
                               double scale_w, ct_tensor *out);
+/// antialias != 0 selects _upsample_bicubic2d_aa (F.interpolate(..., antialias=True)).
+ct_err ct_upsample_bicubic2d(ct_tensor x, int64_t out_h, int64_t out_w, int align_corners, int antialias,
+                             double scale_h, double scale_w, ct_tensor *out);
 /// Fused scaled-dot-product attention on [B, heads, S, D]; `mask` may be NULL; scale <= 0 means 1/sqrt(D).
 ct_err ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double dropout_p,
                                        int is_causal, double scale, ct_tensor *out);
