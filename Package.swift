@@ -68,7 +68,7 @@ let package = Package(
         // UNet2DConditionModel with attention capture, AutoencoderKL, and their blocks (diffusers' names).
         .target(name: "Diffusion", dependencies: ["NN", "Torch"]),
         // PNG read/write with text chunks.
-        .target(name: "Imaging", dependencies: ["CLibPNG", "Torch"]),
+        .target(name: "Imaging", dependencies: ["CLibPNG", "CZlib", "Torch"]),
         // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
         .target(name: "StableDiffusion",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),

@@ -1,2 +1,0 @@
-// Image files: PNG in and out (to be written: see issue 3).
-import CLibPNG
