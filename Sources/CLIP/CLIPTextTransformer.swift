@@ -25,7 +25,8 @@ public final class CLIPTextTransformer: Module {
 
     /// ids: [B, S] (or [S]) integer token ids. `attentionMask`: [B, S], nonzero = real token; padded keys are
     /// then masked on top of the causal mask, as transformers does (right padding: every query keeps at
-    /// least the first token).
+    /// least the first token; with left padding the padded queries see no key and get a zero attention output,
+    /// as in transformers' default sdpa path, whose eager path differs there only).
     public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil) throws -> CLIPTextOutput {
         let ids = ids.ndim == 1 ? try ids.unsqueeze(dim: 0) : ids
         guard ids.ndim == 2, !ids.dtype.isFloatingPoint, ids.dtype != .bool else {

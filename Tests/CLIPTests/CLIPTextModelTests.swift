@@ -34,6 +34,18 @@ final class CLIPTextModelTests: XCTestCase {
     /// eos_token_id 500 (pooled at the first eos although larger ids occur), gelu, right padding with a mask.
     func testFirstEosWithAttentionMaskMatchesTransformers() throws { try checkOutputs("text_eos", mask: true) }
 
+    /// Left padding: padded queries see no key; like transformers' sdpa path they get a zero attention output
+    /// (its eager path would average uniformly there). Real tokens and the pooled output are unaffected.
+    func testLeftPaddingMatchesTransformersSdpa() throws {
+        let (model, f) = try loadWithProjection("text_eos")
+        let output = try Tensor.withNoGrad {
+            try model.textModel(f.tensor("left.input_ids"), attentionMask: f.tensor("left.attention_mask"))
+        }
+        XCTAssertFalse(try output.lastHiddenState.isNaN().any().item() != 0)
+        try assertClose(output.lastHiddenState, f.tensor("left.last_hidden_state"), "left.last_hidden_state")
+        try assertClose(output.pooled, f.tensor("left.pooled"), "left.pooled")
+    }
+
     /// The plain CLIPTextModel takes SD 1.5's text_encoder naming (text_model.*, no projection).
     func testTextModelLoadsTextEncoderNames() throws {
         let f = try Fixtures.load("text_legacy")

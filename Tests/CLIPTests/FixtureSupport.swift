@@ -43,6 +43,10 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol
     let b = try expected.to(.float64)
     let maxError = a.numel == 0 ? 0 : try (a - b).abs().amax().item()
     let scale = b.numel == 0 ? 0 : try b.abs().amax().item()
+    // CLIP_FIXTURE_ERRORS=1 prints every measured error (for reports).
+    if ProcessInfo.processInfo.environment["CLIP_FIXTURE_ERRORS"] != nil {
+        print("max abs error \(maxError) (scale \(scale)) \(message())")
+    }
     XCTAssert(maxError <= atol + rtol * scale,
               "max abs error \(maxError) > \(atol) + \(rtol) * \(scale) \(message())", file: file, line: line)
     return maxError

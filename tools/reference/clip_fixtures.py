@@ -16,7 +16,8 @@ Writes into Tests/CLIPTests/Fixtures/ (about 1 MB in all):
         grad.*: gradients of loss = sum(text_embeds^2) + mean(hidden_states[-2]) w.r.t. a few parameters.
     text_eos.safetensors      CLIPTextModelWithProjection with eos_token_id = 500 (pooled = first eos position,
                               not the largest id), gelu, right padding with an attention mask:
-        input_ids [2, 16], attention_mask [2, 16], last_hidden_state, hidden_states.*, pooled, text_embeds.
+        input_ids [2, 16], attention_mask [2, 16], last_hidden_state, hidden_states.*, pooled, text_embeds;
+        left.*: the same ids left-padded (input_ids, attention_mask, last_hidden_state, pooled).
     vision.safetensors        CLIPVisionModelWithProjection (vision_model.*, visual_projection.weight):
         pixel_values [2, 3, 32, 32], last_hidden_state, hidden_states.*, pooled, image_embeds.
     clip.safetensors          CLIPModel (text_model.*, vision_model.*, text_projection.weight,
@@ -145,6 +146,19 @@ def text_case(name, config, ids, mask, gen, with_grads):
     meta = {"eager_vs_sdpa_last_hidden_state": max_diff(e.last_hidden_state, o.last_hidden_state),
             "eager_vs_sdpa_text_embeds": max_diff(e.text_embeds, o.text_embeds),
             "num_hidden_states": len(o.hidden_states)}
+
+    if mask is not None:
+        # Left padding: the padded queries see no key at all. torch's SDPA (transformers' default) returns zeros
+        # for such rows, eager attention a uniform average; real tokens agree. The Swift side follows sdpa.
+        left_ids = torch.roll(ids, shifts=3, dims=1)
+        left_mask = torch.roll(mask, shifts=3, dims=1)
+        left_ids[1, :3] = config.pad_token_id
+        left_mask[1, :3] = 0
+        lo = model.text_model(input_ids=left_ids, attention_mask=left_mask)
+        out["left.input_ids"] = left_ids
+        out["left.attention_mask"] = left_mask
+        out["left.last_hidden_state"] = lo.last_hidden_state.detach()
+        out["left.pooled"] = lo.pooler_output.detach()
 
     if with_grads:
         # One encoder layer alone, causal and unmasked (the text and the vision use of the same layer).
