@@ -118,6 +118,20 @@ final class CLIPTextModelTests: XCTestCase {
         }
     }
 
+    /// PEFT-style adapters on the attention projections leave the output unchanged until trained.
+    func testLoRAInjectionOnAttentionProjections() throws {
+        let f = try Fixtures.load("text_legacy")
+        let model = try CLIPTextModel(CLIPTextConfig.load(contentsOf: Fixtures.url("text_legacy.json")),
+                                      factory: .uninitialized)
+        try model.load(Fixtures.weights(f).filter { $0.key.hasPrefix("text_model.") }, source: "text_legacy")
+        let injected = try model.injectLoRA(LoRAConfiguration(rank: 2, alpha: 2, targets: ["q_proj", "k_proj", "v_proj", "out_proj"]),
+                                            factory: ParameterFactory(generator: Generator(seed: 3)))
+        XCTAssertEqual(injected.count, 12)
+        XCTAssert(injected.contains("text_model.encoder.layers.0.self_attn.q_proj"), "\(injected)")
+        let output = try Tensor.withNoGrad { try model(f.tensor("input_ids")) }
+        try assertClose(output.lastHiddenState, f.tensor("last_hidden_state"))
+    }
+
     func testTooLongInputIsAnError() throws {
         let (model, _) = try loadWithProjection("text_legacy")
         let ids = try Tensor.zeros([1, 78], dtype: .int64)
