@@ -1,0 +1,78 @@
+import Torch
+
+/// diffusers' `EulerAncestralDiscreteScheduler`: an Euler step down to sigma_down plus fresh noise of
+/// sigma_up from the step's generator, at every step.
+public final class EulerAncestralDiscreteScheduler: Scheduler {
+    public let className = "EulerAncestralDiscreteScheduler"
+    public let config: SchedulerConfig
+    public let schedule: DDPMSchedule
+    public private(set) var timesteps: Tensor
+    public private(set) var timestepValues: [Double] = []
+    public private(set) var sigmas: Tensor?
+    public private(set) var initNoiseSigma: Double = 1
+    private let sigmaSchedule: SigmaSchedule
+    private var counter = StepCounter()
+
+    public init(config: SchedulerConfig = SchedulerConfig()) throws {
+        try config.requireCommonSupport("EulerAncestralDiscreteScheduler")
+        guard config.predictionType != .sample else {
+            throw SchedulerError.unsupported(key: "prediction_type", value: "sample",
+                                             scheduler: "EulerAncestralDiscreteScheduler",
+                                             supported: ["epsilon", "v_prediction"])
+        }
+        self.config = config
+        schedule = try DDPMSchedule(config: config)
+        sigmaSchedule = try SigmaSchedule(schedule)
+        timesteps = try Tensor.empty([0], dtype: .float32)
+    }
+
+    public func setTimesteps(_ count: Int) throws {
+        try config.requireStepCount(count)
+        let steps = InferenceTimesteps.continuous(config, count: count)
+        let sigmaList = sigmaSchedule.interpolate(steps.map(Double.init)) + [0]
+        let sigmaTensor = try Tensor(sigmaList.map { Float($0) })
+        sigmas = sigmaTensor
+        timesteps = try Tensor(steps)
+        timestepValues = steps.map(Double.init)
+        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: config.timestepSpacing)
+        counter = StepCounter()
+    }
+
+    public func reset() { counter = StepCounter() }
+
+    public func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor {
+        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
+        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
+        let sigma = try sigmas.select(dim: 0, index: index)
+        return try sample / (sigma.pow(2) + 1).pow(0.5)
+    }
+
+    public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
+        -> SchedulerOutput
+    {
+        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
+        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
+        guard index < timestepValues.count else {
+            throw SchedulerError.scheduleFinished(scheduler: className, steps: timestepValues.count)
+        }
+        let sigma = try sigmas.select(dim: 0, index: index)
+        let sample = try sample.to(.float32)
+        let predOriginal: Tensor
+        switch config.predictionType {
+        case .vPrediction:
+            predOriginal = try modelOutput * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + sample / (sigma.pow(2) + 1)
+        default: predOriginal = try sample - sigma * modelOutput
+        }
+        let sigmaFrom = sigma
+        let sigmaTo = try sigmas.select(dim: 0, index: index + 1)
+        let sigmaUp = try (sigmaTo.pow(2) * (sigmaFrom.pow(2) - sigmaTo.pow(2)) / sigmaFrom.pow(2)).pow(0.5)
+        let sigmaDown = try (sigmaTo.pow(2) - sigmaUp.pow(2)).pow(0.5)
+        let derivative = try (sample - predOriginal) / sigma
+        let dt = try sigmaDown - sigma
+        var prev = try sample + derivative * dt
+        let noise = try randnLike(modelOutput, generator: generator)
+        prev = try (prev + noise * sigmaUp).to(modelOutput.dtype)
+        counter.index = index + 1
+        return SchedulerOutput(prevSample: prev, predOriginalSample: predOriginal)
+    }
+}

@@ -1,0 +1,91 @@
+import Torch
+
+/// diffusers' `EulerDiscreteScheduler` (k-diffusion's Euler method, s_churn 0): deterministic,
+/// with optional Karras sigmas and a zero or sigma_min final sigma.
+public final class EulerDiscreteScheduler: Scheduler {
+    public let className = "EulerDiscreteScheduler"
+    public let config: SchedulerConfig
+    public let schedule: DDPMSchedule
+    public private(set) var timesteps: Tensor
+    public private(set) var timestepValues: [Double] = []
+    public private(set) var sigmas: Tensor?
+    public private(set) var initNoiseSigma: Double = 1
+    private let sigmaSchedule: SigmaSchedule
+    private var counter = StepCounter()
+
+    public init(config: SchedulerConfig = SchedulerConfig()) throws {
+        try config.requireSigmaSupport("EulerDiscreteScheduler")
+        for (key, value, supported) in [("interpolation_type", config.interpolationType, "linear"),
+                                        ("timestep_type", config.timestepType, "discrete")] where value != supported {
+            throw SchedulerError.unsupported(key: key, value: value, scheduler: "EulerDiscreteScheduler",
+                                             supported: [supported])
+        }
+        self.config = config
+        schedule = try DDPMSchedule(config: config)
+        sigmaSchedule = try SigmaSchedule(schedule)
+        _ = try sigmaSchedule.finalSigma(config.finalSigmasType, scheduler: "EulerDiscreteScheduler")
+        timesteps = try Tensor.empty([0], dtype: .float32)
+    }
+
+    public func setTimesteps(_ count: Int) throws {
+        try config.requireStepCount(count)
+        var steps = InferenceTimesteps.continuous(config, count: count)
+        var sigmaList = sigmaSchedule.interpolate(steps.map(Double.init))
+        if config.useKarrasSigmas {
+            sigmaList = NumPyMirror.karrasSigmas(sigmaMin: config.sigmaMin ?? sigmaList[sigmaList.count - 1],
+                                                 sigmaMax: config.sigmaMax ?? sigmaList[0], count: count)
+            steps = sigmaList.map { Float(NumPyMirror.sigmaToT($0, logSigmas: sigmaSchedule.logSigmas)) }
+        }
+        sigmaList.append(try sigmaSchedule.finalSigma(config.finalSigmasType, scheduler: className))
+        let sigmaTensor = try Tensor(sigmaList.map { Float($0) })
+        sigmas = sigmaTensor
+        timesteps = try Tensor(steps)
+        timestepValues = steps.map(Double.init)
+        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: config.timestepSpacing)
+        counter = StepCounter()
+    }
+
+    public func reset() { counter = StepCounter() }
+
+    public func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor {
+        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
+        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
+        let sigma = try sigmas.select(dim: 0, index: index)
+        return try sample / (sigma.pow(2) + 1).pow(0.5)
+    }
+
+    public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
+        -> SchedulerOutput
+    {
+        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
+        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
+        guard index < timestepValues.count else {
+            throw SchedulerError.scheduleFinished(scheduler: className, steps: timestepValues.count)
+        }
+        let sample = try sample.to(.float32)
+        // s_churn is 0, so gamma is 0 and sigma_hat = sigma * 1 = sigma exactly.
+        let sigma = try sigmas.select(dim: 0, index: index)
+        let predOriginal: Tensor
+        switch config.predictionType {
+        case .sample: predOriginal = modelOutput
+        case .epsilon: predOriginal = try sample - sigma * modelOutput
+        case .vPrediction:
+            predOriginal = try modelOutput * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + sample / (sigma.pow(2) + 1)
+        }
+        let derivative = try (sample - predOriginal) / sigma
+        let dt = try sigmas.select(dim: 0, index: index + 1) - sigma
+        let prev = try (sample + derivative * dt).to(modelOutput.dtype)
+        counter.index = index + 1
+        return SchedulerOutput(prevSample: prev, predOriginalSample: predOriginal)
+    }
+}
+
+/// The Euler schedulers' `init_noise_sigma`: max sigma for linspace/trailing spacing, else
+/// sqrt(max^2 + 1), in float32 tensor arithmetic as diffusers does.
+func eulerInitNoiseSigma(_ sigmas: Tensor, spacing: TimestepSpacing) throws -> Double {
+    let maxSigma = try sigmas.amax()
+    switch spacing {
+    case .linspace, .trailing: return try maxSigma.item()
+    case .leading: return try (maxSigma.pow(2) + 1).pow(0.5).item()
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// How betas are laid out over the training timesteps (diffusers' `beta_schedule`).
+public enum BetaSchedule: String, Codable, Sendable, CaseIterable {
+    case linear
+    case scaledLinear = "scaled_linear"
+    case squaredcosCapV2 = "squaredcos_cap_v2"
+}
+
+/// What the model predicts (diffusers' `prediction_type`).
+public enum PredictionType: String, Codable, Sendable, CaseIterable {
+    case epsilon
+    case vPrediction = "v_prediction"
+    case sample
+}
+
+/// How inference timesteps are picked from the training range (diffusers' `timestep_spacing`).
+public enum TimestepSpacing: String, Codable, Sendable, CaseIterable {
+    case leading, trailing, linspace
+}
+
+/// A diffusers `scheduler/scheduler_config.json`, with the real key names.
+///
+/// A missing key takes the value Stable Diffusion 1.5's pipeline runs with (its PNDM config carries
+/// scaled_linear 0.00085...0.012, steps_offset 1, leading spacing, no clipping, set_alpha_to_one false,
+/// and `from_config` hands those to every other scheduler class). Unknown keys are ignored, as diffusers
+/// does. Values that no scheduler here implements are rejected when decoding, naming the key.
+public struct SchedulerConfig: Codable, Equatable, Sendable {
+    public var className: String?
+    public var numTrainTimesteps: Int = 1000
+    public var betaStart: Double = 0.00085
+    public var betaEnd: Double = 0.012
+    public var betaSchedule: BetaSchedule = .scaledLinear
+    public var trainedBetas: [Double]?
+    public var predictionType: PredictionType = .epsilon
+    public var timestepSpacing: TimestepSpacing = .leading
+    public var stepsOffset: Int = 1
+    public var clipSample: Bool = false
+    public var clipSampleRange: Double = 1.0
+    public var setAlphaToOne: Bool = false
+    public var thresholding: Bool = false
+    public var rescaleBetasZeroSnr: Bool = false
+    /// DDPM's variance; nil means the class default ("fixed_small").
+    public var varianceType: String?
+    public var useKarrasSigmas: Bool = false
+    public var useExponentialSigmas: Bool = false
+    public var useBetaSigmas: Bool = false
+    public var useLuLambdas: Bool = false
+    public var sigmaMin: Double?
+    public var sigmaMax: Double?
+    public var interpolationType: String = "linear"
+    public var timestepType: String = "discrete"
+    public var algorithmType: String = "dpmsolver++"
+    public var solverOrder: Int = 2
+    public var solverType: String = "midpoint"
+    public var lowerOrderFinal: Bool = true
+    public var eulerAtFinal: Bool = false
+    public var finalSigmasType: String = "zero"
+    /// nil stands for diffusers' default of -inf (no clipping).
+    public var lambdaMinClipped: Double?
+
+    /// Stable Diffusion 1.5's values.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case className = "_class_name"
+        case numTrainTimesteps = "num_train_timesteps"
+        case betaStart = "beta_start"
+        case betaEnd = "beta_end"
+        case betaSchedule = "beta_schedule"
+        case trainedBetas = "trained_betas"
+        case predictionType = "prediction_type"
+        case timestepSpacing = "timestep_spacing"
+        case stepsOffset = "steps_offset"
+        case clipSample = "clip_sample"
+        case clipSampleRange = "clip_sample_range"
+        case setAlphaToOne = "set_alpha_to_one"
+        case thresholding
+        case rescaleBetasZeroSnr = "rescale_betas_zero_snr"
+        case varianceType = "variance_type"
+        case useKarrasSigmas = "use_karras_sigmas"
+        case useExponentialSigmas = "use_exponential_sigmas"
+        case useBetaSigmas = "use_beta_sigmas"
+        case useLuLambdas = "use_lu_lambdas"
+        case sigmaMin = "sigma_min"
+        case sigmaMax = "sigma_max"
+        case interpolationType = "interpolation_type"
+        case timestepType = "timestep_type"
+        case algorithmType = "algorithm_type"
+        case solverOrder = "solver_order"
+        case solverType = "solver_type"
+        case lowerOrderFinal = "lower_order_final"
+        case eulerAtFinal = "euler_at_final"
+        case finalSigmasType = "final_sigmas_type"
+        case lambdaMinClipped = "lambda_min_clipped"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // `null` in the JSON means "the default", as diffusers treats None for these keys.
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        func choice<E: RawRepresentable & CaseIterable>(_ key: CodingKeys, _ fallback: E) throws -> E
+            where E.RawValue == String
+        {
+            guard let raw = try c.decodeIfPresent(String.self, forKey: key) else { return fallback }
+            guard let parsed = E(rawValue: raw) else {
+                throw SchedulerError.unsupported(key: key.rawValue, value: raw, scheduler: "SchedulerConfig",
+                                                 supported: E.allCases.map(\.rawValue))
+            }
+            return parsed
+        }
+        className = try c.decodeIfPresent(String.self, forKey: .className)
+        numTrainTimesteps = try value(.numTrainTimesteps, numTrainTimesteps)
+        betaStart = try value(.betaStart, betaStart)
+        betaEnd = try value(.betaEnd, betaEnd)
+        betaSchedule = try choice(.betaSchedule, betaSchedule)
+        trainedBetas = try c.decodeIfPresent([Double].self, forKey: .trainedBetas)
+        predictionType = try choice(.predictionType, predictionType)
+        timestepSpacing = try choice(.timestepSpacing, timestepSpacing)
+        stepsOffset = try value(.stepsOffset, stepsOffset)
+        clipSample = try value(.clipSample, clipSample)
+        clipSampleRange = try value(.clipSampleRange, clipSampleRange)
+        setAlphaToOne = try value(.setAlphaToOne, setAlphaToOne)
+        thresholding = try value(.thresholding, thresholding)
+        rescaleBetasZeroSnr = try value(.rescaleBetasZeroSnr, rescaleBetasZeroSnr)
+        varianceType = try c.decodeIfPresent(String.self, forKey: .varianceType)
+        useKarrasSigmas = try value(.useKarrasSigmas, useKarrasSigmas)
+        useExponentialSigmas = try value(.useExponentialSigmas, useExponentialSigmas)
+        useBetaSigmas = try value(.useBetaSigmas, useBetaSigmas)
+        useLuLambdas = try value(.useLuLambdas, useLuLambdas)
+        sigmaMin = try c.decodeIfPresent(Double.self, forKey: .sigmaMin)
+        sigmaMax = try c.decodeIfPresent(Double.self, forKey: .sigmaMax)
+        interpolationType = try value(.interpolationType, interpolationType)
+        timestepType = try value(.timestepType, timestepType)
+        algorithmType = try value(.algorithmType, algorithmType)
+        solverOrder = try value(.solverOrder, solverOrder)
+        solverType = try value(.solverType, solverType)
+        lowerOrderFinal = try value(.lowerOrderFinal, lowerOrderFinal)
+        eulerAtFinal = try value(.eulerAtFinal, eulerAtFinal)
+        finalSigmasType = try value(.finalSigmasType, finalSigmasType)
+        lambdaMinClipped = try c.decodeIfPresent(Double.self, forKey: .lambdaMinClipped)
+        guard numTrainTimesteps > 1 else {
+            throw SchedulerError.invalidInput("num_train_timesteps must be at least 2, got \(numTrainTimesteps)")
+        }
+        if let trainedBetas, trainedBetas.count != numTrainTimesteps {
+            throw SchedulerError.invalidInput(
+                "trained_betas holds \(trainedBetas.count) values, num_train_timesteps is \(numTrainTimesteps)")
+        }
+    }
+
+    /// Reads `scheduler_config.json` (or any diffusers scheduler config file).
+    public static func load(contentsOf url: URL) throws -> SchedulerConfig {
+        try JSONDecoder().decode(SchedulerConfig.self, from: Data(contentsOf: url))
+    }
+}
