@@ -1,0 +1,162 @@
+import Foundation
+import NN
+import Torch
+import XCTest
+@testable import Diffusion
+
+/// AutoencoderKL against diffusers 0.42.1 (tools/reference/vae_fixtures.py): a tiny VAE's posterior, a seeded
+/// posterior sample, decoding, decoder gradients (with and without gradient checkpointing), the logvar clamp;
+/// configurations and SD 1.5's parameter count.
+final class VAETests: XCTestCase {
+    func tinyVAE() throws -> AutoencoderKL {
+        let config = try AutoencoderKLConfig.load(BlockFixtures.path("vae_tiny_config.json"))
+        let vae = try AutoencoderKL(config, factory: .uninitialized)
+        try vae.load(BlockFixtures.load("vae_tiny_weights"), source: "vae_tiny_weights.safetensors")
+        return vae
+    }
+
+    func testTinyConfigDecodes() throws {
+        let config = try AutoencoderKLConfig.load(BlockFixtures.path("vae_tiny_config.json"))
+        XCTAssertEqual(config.blockOutChannels, [16, 32])
+        XCTAssertEqual(config.downBlockTypes, ["DownEncoderBlock2D", "DownEncoderBlock2D"])
+        XCTAssertEqual(config.layersPerBlock, 1)
+        XCTAssertEqual(config.normNumGroups, 8)
+        XCTAssertEqual(config.latentChannels, 4)
+        XCTAssertEqual(config.sampleSize, 32)
+        XCTAssertEqual(config.scalingFactor, 0.18215)
+        XCTAssertNil(config.shiftFactor)
+        XCTAssertTrue(config.forceUpcast && config.useQuantConv && config.usePostQuantConv && config.midBlockAddAttention)
+        let again = try JSONDecoder().decode(AutoencoderKLConfig.self, from: JSONEncoder().encode(config))
+        XCTAssertEqual(again, config)
+    }
+
+    /// runwayml/stable-diffusion-v1-5 vae/config.json (an older diffusers, without the newer keys).
+    static let sd15ConfigJSON = """
+        {
+          "_class_name": "AutoencoderKL",
+          "_diffusers_version": "0.6.0",
+          "act_fn": "silu",
+          "block_out_channels": [128, 256, 512, 512],
+          "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
+          "in_channels": 3,
+          "latent_channels": 4,
+          "layers_per_block": 2,
+          "norm_num_groups": 32,
+          "out_channels": 3,
+          "sample_size": 512,
+          "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"]
+        }
+        """
+
+    func testStableDiffusion15ParameterCount() throws {
+        let config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: Data(Self.sd15ConfigJSON.utf8))
+        XCTAssertEqual(config, .stableDiffusion15)
+        let vae = try AutoencoderKL(config, factory: .uninitialized)
+        XCTAssertEqual(vae.parameterCount, 83_653_863)
+        let names = Set(vae.namedParameters().map(\.name))
+        XCTAssertEqual(names.count, vae.namedParameters().count)
+        for name in ["encoder.down_blocks.0.downsamplers.0.conv.weight", "encoder.mid_block.attentions.0.group_norm.weight",
+                     "encoder.mid_block.attentions.0.to_out.0.bias", "encoder.mid_block.resnets.1.conv2.weight",
+                     "decoder.up_blocks.3.resnets.2.norm1.weight", "decoder.up_blocks.0.upsamplers.0.conv.weight",
+                     "decoder.up_blocks.2.resnets.0.conv_shortcut.weight",
+                     "quant_conv.weight", "post_quant_conv.bias", "encoder.conv_out.weight"] {
+            XCTAssertTrue(names.contains(name), name)
+        }
+        XCTAssertFalse(names.contains("decoder.up_blocks.3.upsamplers.0.conv.weight"))
+    }
+
+    func testUnsupportedBlockTypeIsNamed() throws {
+        var config = AutoencoderKLConfig.stableDiffusion15
+        config.downBlockTypes[1] = "AttnDownEncoderBlock2D"
+        XCTAssertThrowsError(try AutoencoderKL(config, factory: .uninitialized)) { error in
+            XCTAssertEqual(error as? AutoencoderKLError, .unsupportedBlockType("AttnDownEncoderBlock2D"))
+            XCTAssertTrue("\(error)".contains("AttnDownEncoderBlock2D"))
+        }
+        config = .stableDiffusion15
+        config.upBlockTypes = ["UpDecoderBlock2D"]
+        XCTAssertThrowsError(try AutoencoderKL(config, factory: .uninitialized))
+        config = .stableDiffusion15
+        config.actFn = "gelu"
+        XCTAssertThrowsError(try AutoencoderKL(config, factory: .uninitialized)) {
+            XCTAssertEqual($0 as? AutoencoderKLError, .unsupportedActivation("gelu"))
+        }
+    }
+
+    func testWithoutOptionalPartsParameterNames() throws {
+        var config = AutoencoderKLConfig()
+        config.normNumGroups = 8
+        config.blockOutChannels = [16]
+        config.useQuantConv = false
+        config.usePostQuantConv = false
+        config.midBlockAddAttention = false
+        let names = try AutoencoderKL(config, factory: .uninitialized).namedParameters().map(\.name)
+        XCTAssertFalse(names.contains { $0.contains("quant_conv") || $0.contains("attentions") })
+    }
+
+    func testEncodeSampleDecodeMatchDiffusers() throws {
+        let vae = try tinyVAE()
+        let io = try BlockFixtures.load("vae_tiny_io")
+        try Tensor.withNoGrad {
+            let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
+            try assertBlockClose(posterior.mean, BlockFixtures.tensor(io, "mean"), "mean")
+            try assertBlockClose(posterior.logvar, BlockFixtures.tensor(io, "logvar"), "logvar")
+            try assertBlockClose(posterior.std, BlockFixtures.tensor(io, "std"), "std")
+            XCTAssertTrue(posterior.mode() === posterior.mean)
+            let sample = try posterior.sample(generator: Generator(seed: 1234))
+            try assertBlockClose(sample, BlockFixtures.tensor(io, "sample"), "sample")
+            try assertBlockClose(vae.decode(BlockFixtures.tensor(io, "sample")), BlockFixtures.tensor(io, "decoded"),
+                                 "decoded")
+        }
+    }
+
+    func testLogvarIsClamped() throws {
+        let vae = try tinyVAE()
+        let io = try BlockFixtures.load("vae_tiny_io")
+        try Tensor.withNoGrad {
+            let bias = try XCTUnwrap(vae.quantConv?.bias)
+            try bias.add_(Tensor([0, 0, 0, 0, 100, 100, -100, -100] as [Float]))
+            let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
+            try assertBlockClose(posterior.mean, BlockFixtures.tensor(io, "big_logvar.mean"), "mean")
+            try assertBlockClose(posterior.logvar, BlockFixtures.tensor(io, "big_logvar.logvar"), "clamped logvar")
+            XCTAssertEqual(try posterior.logvar.amax().item(), 20)
+            XCTAssertEqual(try posterior.logvar.amin().item(), -30)
+        }
+    }
+
+    func testDecoderGradients() throws {
+        try checkDecoderGradients(checkpointing: false)
+    }
+
+    func testDecoderGradientsWithCheckpointing() throws {
+        try checkDecoderGradients(checkpointing: true)
+    }
+
+    func checkDecoderGradients(checkpointing: Bool) throws {
+        let vae = try tinyVAE()
+        vae.gradientCheckpointing = checkpointing
+        try vae.setRequiresGrad(true)
+        let io = try BlockFixtures.load("vae_tiny_io")
+        let z = try BlockFixtures.tensor(io, "z").clone().requiringGrad()
+        let out = try vae.decode(z)
+        try assertBlockClose(out, BlockFixtures.tensor(io, "z_decoded"), "z_decoded")
+        try (out * BlockFixtures.tensor(io, "upstream")).sum().backward()
+        try assertBlockClose(XCTUnwrap(z.grad()), BlockFixtures.tensor(io, "grad.z"), "grad.z")
+        let parameters = vae.stateDict()
+        let expected = BlockFixtures.strip(io, prefix: "grad.param")
+        XCTAssertFalse(expected.isEmpty)
+        for (name, grad) in expected {
+            try assertBlockClose(XCTUnwrap(parameters[name]?.grad(), name), grad, "grad \(name)")
+        }
+    }
+
+    func testBadInputsThrow() throws {
+        let vae = try tinyVAE()
+        XCTAssertThrowsError(try vae.encode(Tensor.zeros([1, 4, 8, 8]))) {
+            XCTAssertTrue("\($0)".contains("[B, 3, H, W]"), "\($0)")
+        }
+        XCTAssertThrowsError(try vae.decode(Tensor.zeros([1, 3, 8, 8])))
+        XCTAssertThrowsError(try AutoencoderKLConfig.load("/nonexistent/config.json")) {
+            XCTAssertTrue("\($0)".contains("/nonexistent/config.json"))
+        }
+    }
+}
