@@ -6,6 +6,8 @@ public final class DDIMScheduler: Scheduler {
     public let className = "DDIMScheduler"
     public let config: SchedulerConfig
     public let schedule: DDPMSchedule
+    /// The config's timestep_spacing, or this class's diffusers default ("leading").
+    public let timestepSpacing: TimestepSpacing
     /// Weight of the stochastic part (diffusers' `step(eta:)`); 0 is DDIM, 1 is DDPM-like.
     public var eta: Double
     public private(set) var timesteps: Tensor
@@ -19,6 +21,7 @@ public final class DDIMScheduler: Scheduler {
         try config.requireCommonSupport("DDIMScheduler")
         guard eta >= 0 else { throw SchedulerError.invalidInput("DDIMScheduler: eta must be >= 0, got \(eta)") }
         self.config = config
+        timestepSpacing = config.timestepSpacing ?? .leading
         self.eta = eta
         schedule = try DDPMSchedule(config: config)
         // The "previous" alpha product past t = 0: 1, or alphas_cumprod[0] as SD 1.5 uses.
@@ -29,7 +32,7 @@ public final class DDIMScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
-        steps = InferenceTimesteps.discrete(config, count: count)
+        steps = InferenceTimesteps.discrete(config, spacing: timestepSpacing, count: count)
         timesteps = try Tensor(steps.map(Int64.init))
         timestepValues = steps.map(Double.init)
     }

@@ -7,6 +7,8 @@ public final class DDPMScheduler: Scheduler {
     public let className = "DDPMScheduler"
     public let config: SchedulerConfig
     public let schedule: DDPMSchedule
+    /// The config's timestep_spacing, or this class's diffusers default ("leading").
+    public let timestepSpacing: TimestepSpacing
     public let varianceType: String
     public private(set) var timesteps: Tensor
     public private(set) var timestepValues: [Double] = []
@@ -25,6 +27,7 @@ public final class DDPMScheduler: Scheduler {
                                              supported: Self.varianceTypes)
         }
         self.config = config
+        timestepSpacing = config.timestepSpacing ?? .leading
         schedule = try DDPMSchedule(config: config)
         one = try Tensor.scalar(1.0)
         timesteps = try Tensor.empty([0], dtype: .int64)
@@ -32,7 +35,7 @@ public final class DDPMScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
-        steps = InferenceTimesteps.discrete(config, count: count)
+        steps = InferenceTimesteps.discrete(config, spacing: timestepSpacing, count: count)
         timesteps = try Tensor(steps.map(Int64.init))
         timestepValues = steps.map(Double.init)
     }

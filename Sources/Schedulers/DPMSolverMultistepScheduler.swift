@@ -7,6 +7,8 @@ public final class DPMSolverMultistepScheduler: Scheduler {
     public let className = "DPMSolverMultistepScheduler"
     public let config: SchedulerConfig
     public let schedule: DDPMSchedule
+    /// The config's timestep_spacing, or this class's diffusers default ("linspace").
+    public let timestepSpacing: TimestepSpacing
     public private(set) var timesteps: Tensor
     public private(set) var timestepValues: [Double] = []
     public private(set) var sigmas: Tensor?
@@ -39,6 +41,7 @@ public final class DPMSolverMultistepScheduler: Scheduler {
             throw SchedulerError.unsupported(key: "variance_type", value: variance, scheduler: name, supported: ["null"])
         }
         self.config = config
+        timestepSpacing = config.timestepSpacing ?? .linspace
         schedule = try DDPMSchedule(config: config)
         sigmaSchedule = try SigmaSchedule(schedule)
         _ = try sigmaSchedule.finalSigma(config.finalSigmasType, scheduler: name)
@@ -54,7 +57,8 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         // torch.searchsorted(flip(lambda_t), lambda_min_clipped): how many lambdas lie below the clip.
         let clipped = config.lambdaMinClipped.map { clip in lambdas.filter { Double($0) < clip }.count } ?? 0
         let lastTimestep = config.numTrainTimesteps - clipped
-        var steps = InferenceTimesteps.multistep(config, count: count, lastTimestep: lastTimestep)
+        var steps = InferenceTimesteps.multistep(config, spacing: timestepSpacing, count: count,
+                                                   lastTimestep: lastTimestep)
         var sigmaList: [Double]
         if config.useKarrasSigmas {
             let values = sigmaSchedule.sigmaValues

@@ -6,6 +6,8 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
     public let className = "EulerAncestralDiscreteScheduler"
     public let config: SchedulerConfig
     public let schedule: DDPMSchedule
+    /// The config's timestep_spacing, or this class's diffusers default ("linspace").
+    public let timestepSpacing: TimestepSpacing
     public private(set) var timesteps: Tensor
     public private(set) var timestepValues: [Double] = []
     public private(set) var sigmas: Tensor?
@@ -21,6 +23,7 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
                                              supported: ["epsilon", "v_prediction"])
         }
         self.config = config
+        timestepSpacing = config.timestepSpacing ?? .linspace
         schedule = try DDPMSchedule(config: config)
         sigmaSchedule = try SigmaSchedule(schedule)
         timesteps = try Tensor.empty([0], dtype: .float32)
@@ -28,13 +31,13 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
-        let steps = InferenceTimesteps.continuous(config, count: count)
+        let steps = InferenceTimesteps.continuous(config, spacing: timestepSpacing, count: count)
         let sigmaList = sigmaSchedule.interpolate(steps.map(Double.init)) + [0]
         let sigmaTensor = try Tensor(sigmaList.map { Float($0) })
         sigmas = sigmaTensor
         timesteps = try Tensor(steps)
         timestepValues = steps.map(Double.init)
-        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: config.timestepSpacing)
+        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: timestepSpacing)
         counter = StepCounter()
     }
 

@@ -6,6 +6,8 @@ public final class EulerDiscreteScheduler: Scheduler {
     public let className = "EulerDiscreteScheduler"
     public let config: SchedulerConfig
     public let schedule: DDPMSchedule
+    /// The config's timestep_spacing, or this class's diffusers default ("linspace").
+    public let timestepSpacing: TimestepSpacing
     public private(set) var timesteps: Tensor
     public private(set) var timestepValues: [Double] = []
     public private(set) var sigmas: Tensor?
@@ -21,6 +23,7 @@ public final class EulerDiscreteScheduler: Scheduler {
                                              supported: [supported])
         }
         self.config = config
+        timestepSpacing = config.timestepSpacing ?? .linspace
         schedule = try DDPMSchedule(config: config)
         sigmaSchedule = try SigmaSchedule(schedule)
         _ = try sigmaSchedule.finalSigma(config.finalSigmasType, scheduler: "EulerDiscreteScheduler")
@@ -29,7 +32,7 @@ public final class EulerDiscreteScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
-        var steps = InferenceTimesteps.continuous(config, count: count)
+        var steps = InferenceTimesteps.continuous(config, spacing: timestepSpacing, count: count)
         var sigmaList = sigmaSchedule.interpolate(steps.map(Double.init))
         if config.useKarrasSigmas {
             sigmaList = NumPyMirror.karrasSigmas(sigmaMin: config.sigmaMin ?? sigmaList[sigmaList.count - 1],
@@ -41,7 +44,7 @@ public final class EulerDiscreteScheduler: Scheduler {
         sigmas = sigmaTensor
         timesteps = try Tensor(steps)
         timestepValues = steps.map(Double.init)
-        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: config.timestepSpacing)
+        initNoiseSigma = try eulerInitNoiseSigma(sigmaTensor, spacing: timestepSpacing)
         counter = StepCounter()
     }
 

@@ -2,9 +2,9 @@
 /// integer/float conventions (replayed through `NumPyMirror`, so they are exactly diffusers').
 enum InferenceTimesteps {
     /// DDPMScheduler / DDIMScheduler: int64.
-    static func discrete(_ config: SchedulerConfig, count: Int) -> [Int] {
+    static func discrete(_ config: SchedulerConfig, spacing: TimestepSpacing, count: Int) -> [Int] {
         let n = config.numTrainTimesteps
-        switch config.timestepSpacing {
+        switch spacing {
         case .linspace:
             return NumPyMirror.linspace(0, Double(n - 1), count).map { Int(NumPyMirror.round($0)) }.reversed()
         case .leading:
@@ -17,9 +17,9 @@ enum InferenceTimesteps {
     }
 
     /// Euler schedulers: float32.
-    static func continuous(_ config: SchedulerConfig, count: Int) -> [Float] {
+    static func continuous(_ config: SchedulerConfig, spacing: TimestepSpacing, count: Int) -> [Float] {
         let n = config.numTrainTimesteps
-        switch config.timestepSpacing {
+        switch spacing {
         case .linspace:
             return NumPyMirror.linspace(0, Double(n - 1), count).map { Float($0) }.reversed()
         case .leading:
@@ -33,8 +33,8 @@ enum InferenceTimesteps {
 
     /// DPMSolverMultistepScheduler: int64, over the first `lastTimestep` training steps, with one extra
     /// step dropped from linspace/leading.
-    static func multistep(_ config: SchedulerConfig, count: Int, lastTimestep: Int) -> [Int] {
-        switch config.timestepSpacing {
+    static func multistep(_ config: SchedulerConfig, spacing: TimestepSpacing, count: Int, lastTimestep: Int) -> [Int] {
+        switch spacing {
         case .linspace:
             return Array(NumPyMirror.linspace(0, Double(lastTimestep - 1), count + 1)
                 .map { Int(NumPyMirror.round($0)) }.reversed().dropLast())

@@ -69,15 +69,11 @@ enum NumPyMirror {
         let q4: Float = 1.546476374983906719538e-01, q5: Float = 5.875095403124574342950e-03
         let sqrtHalf: Float = 0.707106781186547524400844362104849039
         let ln2: Float = 0.693147180559945309417232121458176568
-        // Exponent: denormals are scaled by 2^100 first (fma_get_exponent); mantissa from the raw bits.
-        var exponent: Float
-        if input < Float.leastNormalMagnitude {
-            let scaled = input * Float(bitPattern: 0x7180_0000)
-            exponent = Float(Int32(bitPattern: scaled.bitPattern >> 23) - 126) - 100
-        } else {
-            exponent = Float(Int32(bitPattern: input.bitPattern >> 23) - 126)
-        }
-        var x = Float(bitPattern: (input.bitPattern & 0x007F_FFFF) | 0x3F00_0000)
+        // Denormals are scaled by 2^100 before splitting into exponent and mantissa in [0.5, 1).
+        let denormal = input < Float.leastNormalMagnitude
+        let normal = denormal ? input * Float(bitPattern: 0x7180_0000) : input
+        var exponent = Float(Int32(bitPattern: normal.bitPattern >> 23) - 126) - (denormal ? 100 : 0)
+        var x = Float(bitPattern: (normal.bitPattern & 0x007F_FFFF) | 0x3F00_0000)
         if x <= sqrtHalf {
             x = x + x
             exponent = exponent - 1

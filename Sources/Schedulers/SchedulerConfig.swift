@@ -21,10 +21,12 @@ public enum TimestepSpacing: String, Codable, Sendable, CaseIterable {
 
 /// A diffusers `scheduler/scheduler_config.json`, with the real key names.
 ///
-/// A missing key takes the value Stable Diffusion 1.5's pipeline runs with (its PNDM config carries
-/// scaled_linear 0.00085...0.012, steps_offset 1, leading spacing, no clipping, set_alpha_to_one false,
-/// and `from_config` hands those to every other scheduler class). Unknown keys are ignored, as diffusers
-/// does. Values that no scheduler here implements are rejected when decoding, naming the key.
+/// A missing key takes Stable Diffusion 1.5's value (scaled_linear 0.00085...0.012, steps_offset 1, no
+/// clipping, set_alpha_to_one false), except `timestep_spacing`: diffusers' `from_config` leaves a key
+/// the file did not set to the target class's own default, which is "leading" for DDPM/DDIM and
+/// "linspace" for Euler and DPM-Solver, so nil here means "the scheduler's default". Unknown keys are
+/// ignored, as diffusers does. Values that no scheduler here implements are rejected when decoding.
+/// The sampler-specific keys (karras, solver order, ...) default to diffusers' class defaults.
 public struct SchedulerConfig: Codable, Equatable, Sendable {
     public var className: String?
     public var numTrainTimesteps: Int = 1000
@@ -33,7 +35,8 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     public var betaSchedule: BetaSchedule = .scaledLinear
     public var trainedBetas: [Double]?
     public var predictionType: PredictionType = .epsilon
-    public var timestepSpacing: TimestepSpacing = .leading
+    /// nil: the scheduler class's default (see above).
+    public var timestepSpacing: TimestepSpacing?
     public var stepsOffset: Int = 1
     public var clipSample: Bool = false
     public var clipSampleRange: Double = 1.0
@@ -118,7 +121,8 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         betaSchedule = try choice(.betaSchedule, betaSchedule)
         trainedBetas = try c.decodeIfPresent([Double].self, forKey: .trainedBetas)
         predictionType = try choice(.predictionType, predictionType)
-        timestepSpacing = try choice(.timestepSpacing, timestepSpacing)
+        timestepSpacing = try c.decodeIfPresent(String.self, forKey: .timestepSpacing) == nil ? nil
+            : try choice(.timestepSpacing, TimestepSpacing.leading)
         stepsOffset = try value(.stepsOffset, stepsOffset)
         clipSample = try value(.clipSample, clipSample)
         clipSampleRange = try value(.clipSampleRange, clipSampleRange)
