@@ -149,6 +149,29 @@ final class VAETests: XCTestCase {
         }
     }
 
+    /// diffusers' fixtures cover the decoder's gradients; the encoder's checkpointed blocks must give the
+    /// same gradients as the plain run (the reentrant checkpoint recomputes exactly the same ops).
+    func testEncoderCheckpointingKeepsGradients() throws {
+        let io = try BlockFixtures.load("vae_tiny_io")
+        var results: [[Tensor]] = []
+        for checkpointing in [false, true] {
+            let vae = try tinyVAE()
+            vae.gradientCheckpointing = checkpointing
+            XCTAssertEqual(vae.encoder.gradientCheckpointing, checkpointing)
+            try vae.setRequiresGrad(true)
+            let image = try BlockFixtures.tensor(io, "image").clone().requiringGrad()
+            let posterior = try vae.encode(image)
+            try (posterior.mean.sum() + posterior.logvar.square().sum()).backward()
+            let encoderParameters = vae.encoder.stateDict()
+            let gradients = try ["conv_in.weight", "down_blocks.0.resnets.0.conv1.weight", "mid_block.attentions.0.to_v.weight",
+                        "mid_block.resnets.1.norm2.bias"].map { try XCTUnwrap(encoderParameters[$0]?.grad(), $0) }
+            try results.append([posterior.mean.detach(), XCTUnwrap(image.grad())] + gradients)
+        }
+        for (plain, checkpointed) in zip(results[0], results[1]) {
+            try assertBlockClose(checkpointed, plain, rtol: 0, atol: 0, "encoder checkpointing")
+        }
+    }
+
     func testBadInputsThrow() throws {
         let vae = try tinyVAE()
         XCTAssertThrowsError(try vae.encode(Tensor.zeros([1, 4, 8, 8]))) {
