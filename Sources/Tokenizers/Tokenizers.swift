@@ -1,1 +1,0 @@
-// CLIP's byte-level BPE tokenizer (to be written: see issue 3).
