@@ -58,6 +58,7 @@
 #include <ATen/ops/sin.h>
 #include <ATen/ops/sqrt.h>
 #include <ATen/ops/square.h>
+#include <ATen/ops/std.h>
 #include <ATen/ops/sub.h>
 #include <ATen/ops/sum.h>
 #include <ATen/ops/tanh.h>
@@ -130,6 +131,10 @@ ct_err ct_amin(ct_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ct_
 }
 ct_err ct_var(ct_tensor a, const int64_t *dims, int64_t ndims, double correction, int keepdim, ct_tensor *out) {
     CT_TRY(*out = wrap(at::var(get(a), ct::opt_dims(dims, ndims), std::optional<at::Scalar>(at::Scalar(correction)),
+                               keepdim != 0)))
+}
+ct_err ct_std(ct_tensor a, const int64_t *dims, int64_t ndims, double correction, int keepdim, ct_tensor *out) {
+    CT_TRY(*out = wrap(at::std(get(a), ct::opt_dims(dims, ndims), std::optional<at::Scalar>(at::Scalar(correction)),
                                keepdim != 0)))
 }
 ct_err ct_norm(ct_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ct_tensor *out) {

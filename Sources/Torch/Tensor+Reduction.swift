@@ -23,8 +23,10 @@ extension Tensor {
     public func variance(dims: [Int] = [], correction: Double = 1, keepDim: Bool = false) throws -> Tensor {
         try reduce(dims) { ct_var(handle, $0, $1, correction, keepDim ? 1 : 0, $2) }
     }
+    /// Standard deviation (torch.std), one fused reduction: bit-identical to PyTorch, unlike variance().sqrt(),
+    /// which rounds the variance to the element type before the square root.
     public func std(dims: [Int] = [], correction: Double = 1, keepDim: Bool = false) throws -> Tensor {
-        try variance(dims: dims, correction: correction, keepDim: keepDim).sqrt()
+        try reduce(dims) { ct_std(handle, $0, $1, correction, keepDim ? 1 : 0, $2) }
     }
     /// Vector p-norm (torch.linalg.vector_norm).
     public func norm(_ p: Double = 2, dims: [Int] = [], keepDim: Bool = false) throws -> Tensor {

@@ -3,7 +3,7 @@ import XCTest
 
 /// Elementwise math, comparisons, where/clamp/lerp against PyTorch (Fixtures/ops_elementwise.safetensors,
 /// written by tools/reference/ops_fixtures.py): values and gradients.
-final class ElementwiseParityTests: ParityTestCase {
+final class ElementwiseParityTests: SingleThreadedTestCase {
     func testUnaryOps() throws {
         let fx = try Fixtures.load("ops_elementwise")
         let ops: [(String, (Tensor) throws -> Tensor)] = [
@@ -81,5 +81,30 @@ final class ElementwiseParityTests: ParityTestCase {
         try checkOp(fx, "clamp_min") { try $0[0].clamp(min: -0.25) }
         try checkOp(fx, "clamp_max") { try $0[0].clamp(max: 0.5) }
         try checkOp(fx, "lerp") { try $0[0].lerp($0[1], weight: 0.3) }
+    }
+
+    /// The in-place updates change the first input; the fixture holds it after the update.
+    func testInPlaceUpdates() throws {
+        let fx = try Fixtures.load("ops_elementwise")
+        let updates: [(String, ([Tensor]) throws -> Void)] = [
+            ("inplace_add", { try $0[0].add_($0[1], alpha: 0.5) }),
+            ("inplace_add_scalar", { try $0[0].add_(1.25) }),
+            ("inplace_mul", { try $0[0].mul_($0[1]) }),
+            ("inplace_mul_scalar", { try $0[0].mul_(-0.5) }),
+            ("inplace_div", { try $0[0].div_($0[1]) }),
+            ("inplace_addcmul", { try $0[0].addcmul_($0[1], $0[2], value: 0.3) }),
+            ("inplace_addcdiv", { try $0[0].addcdiv_($0[1], $0[2], value: -0.2) }),
+            ("inplace_lerp", { try $0[0].lerp_($0[1], weight: 0.9) }),
+            ("inplace_sqrt", { try $0[0].sqrt_() }),
+            ("inplace_copy", { try $0[0].copy_($0[1]) }),
+            ("inplace_zero", { try $0[0].zero_() }),
+            ("inplace_fill", { try $0[0].fill_(2.5) }),
+        ]
+        for (name, update) in updates {
+            try checkOp(fx, name) { inputs in
+                try update(inputs)
+                return inputs[0]
+            }
+        }
     }
 }

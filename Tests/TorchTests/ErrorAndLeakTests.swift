@@ -3,7 +3,7 @@ import XCTest
 
 /// libtorch failures surface as `TorchError` with libtorch's own text (no crash, no C++ backtrace), and no
 /// tensor handle outlives its last Swift reference, on the success and the failure paths alike.
-final class ErrorAndLeakTests: XCTestCase {
+final class ErrorAndLeakTests: SingleThreadedTestCase {
     private func assertThrowsTorchError(_ body: @autoclosure () throws -> Any, containing text: String,
                                         file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in

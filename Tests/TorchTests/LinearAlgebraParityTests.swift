@@ -2,7 +2,7 @@ import Torch
 import XCTest
 
 /// Matrix products against PyTorch (Fixtures/ops_linalg.safetensors): values and gradients.
-final class LinearAlgebraParityTests: ParityTestCase {
+final class LinearAlgebraParityTests: SingleThreadedTestCase {
     func testMatmulShapes() throws {
         let fx = try Fixtures.load("ops_linalg")
         for name in ["matmul_2d", "matmul_batched", "matmul_broadcast", "matmul_vector"] {

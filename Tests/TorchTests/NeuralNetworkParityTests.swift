@@ -2,7 +2,7 @@ import Torch
 import XCTest
 
 /// torch.nn.functional counterparts against PyTorch (Fixtures/ops_nn.safetensors): values and gradients.
-final class NeuralNetworkParityTests: ParityTestCase {
+final class NeuralNetworkParityTests: SingleThreadedTestCase {
     func testConvolutions() throws {
         let fx = try Fixtures.load("ops_nn")
         try checkOp(fx, "conv2d") { try $0[0].conv2d(weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 2)) }
@@ -79,6 +79,11 @@ final class NeuralNetworkParityTests: ParityTestCase {
         }
         try checkOp(fx, "math_attention_scale") {
             try Tensor.mathAttention(query: $0[0], key: $0[1], value: $0[2], scale: 0.2)
+        }
+        // Half precision: scores in the inputs' dtype, softmax in fp32, probabilities cast back.
+        try checkOp(fx, "math_attention_f16") { try Tensor.mathAttention(query: $0[0], key: $0[1], value: $0[2]) }
+        try checkOp(fx, "math_attention_bf16_bool_mask") {
+            try Tensor.mathAttention(query: $0[0], key: $0[1], value: $0[2], mask: $0[3])
         }
     }
 

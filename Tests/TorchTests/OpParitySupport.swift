@@ -86,11 +86,11 @@ func compare(_ actual: Tensor, _ expected: Tensor, _ label: String, rtol: Double
     }
 }
 
-/// Base of the parity tests. The fixtures are recorded with one intra-op thread (ops_fixtures.py), so the tests
-/// run with one as well: with more, libtorch splits some reductions (the weight gradients of conv2d and
-/// layer_norm over the batch) across threads and sums the partial results in another order, which moves the
-/// last bit. The previous thread count is restored afterwards.
-class ParityTestCase: XCTestCase {
+/// Base of the parity tests and the leak test: one intra-op thread, as the fixtures were recorded
+/// (ops_fixtures.py). With more, libtorch splits some reductions (the weight gradients of conv2d and layer_norm
+/// over the batch) across threads and sums the partial results in another order, which moves the last bit; and
+/// on a busy machine tiny multi-threaded ops mostly wait on each other. The previous count is restored afterwards.
+class SingleThreadedTestCase: XCTestCase {
     private var previousThreads = 0
 
     override func setUpWithError() throws {

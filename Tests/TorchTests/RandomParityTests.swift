@@ -4,7 +4,7 @@ import XCTest
 /// Seeded random streams, arange/linspace and dtype conversions against PyTorch
 /// (Fixtures/ops_random.safetensors). `Generator(seed:)` must give exactly the numbers of
 /// `torch.Generator().manual_seed(seed)`.
-final class RandomParityTests: ParityTestCase {
+final class RandomParityTests: SingleThreadedTestCase {
     private func expectExact(_ actual: Tensor, _ expected: Tensor?, _ label: String,
                              file: StaticString = #filePath, line: UInt = #line) throws {
         let expected = try XCTUnwrap(expected, "fixture has no \(label)", file: file, line: line)

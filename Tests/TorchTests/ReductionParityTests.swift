@@ -2,7 +2,7 @@ import Torch
 import XCTest
 
 /// Reductions and scans against PyTorch (Fixtures/ops_reduction.safetensors): values and gradients.
-final class ReductionParityTests: ParityTestCase {
+final class ReductionParityTests: SingleThreadedTestCase {
     func testSumAndMean() throws {
         let fx = try Fixtures.load("ops_reduction")
         try checkOp(fx, "sum_all") { try $0[0].sum() }

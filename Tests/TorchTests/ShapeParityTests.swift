@@ -2,7 +2,7 @@ import Torch
 import XCTest
 
 /// Views, indexing and joining against PyTorch (Fixtures/ops_shape.safetensors): values and gradients.
-final class ShapeParityTests: ParityTestCase {
+final class ShapeParityTests: SingleThreadedTestCase {
     func testReshapesAndViews() throws {
         let fx = try Fixtures.load("ops_shape")
         try checkOp(fx, "reshape") { try $0[0].reshape([4, -1]) }

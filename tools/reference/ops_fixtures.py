@@ -158,6 +158,22 @@ def elementwise():
     s.op("clamp_min", lambda p: torch.clamp(p, min=-0.25), x)
     s.op("clamp_max", lambda p: torch.clamp(p, max=0.5), x)
     s.op("lerp", lambda p, q: torch.lerp(p, q, 0.3), x, randn(3, 4, 5))
+
+    # In-place updates (optimizers, parameter surgery): the first input after the update.
+    z = randn(3, 4)
+    s.op("inplace_add", lambda p, q: p.add_(q, alpha=0.5), z, randn(4), grad=False)
+    s.op("inplace_add_scalar", lambda p: p.add_(1.25), z, grad=False)
+    s.op("inplace_mul", lambda p, q: p.mul_(q), z, randn(3, 1), grad=False)
+    s.op("inplace_mul_scalar", lambda p: p.mul_(-0.5), z, grad=False)
+    s.op("inplace_div", lambda p, q: p.div_(q), z, rand(3, 4, low=0.5, high=2.0), grad=False)
+    s.op("inplace_addcmul", lambda p, q, r: p.addcmul_(q, r, value=0.3), z, randn(3, 4), randn(3, 4), grad=False)
+    s.op("inplace_addcdiv", lambda p, q, r: p.addcdiv_(q, r, value=-0.2), z, randn(3, 4),
+         rand(3, 4, low=0.5, high=2.0), grad=False)
+    s.op("inplace_lerp", lambda p, q: p.lerp_(q, 0.9), z, randn(3, 4), grad=False)
+    s.op("inplace_sqrt", lambda p: p.sqrt_(), rand(3, 4, low=0.1, high=3.0), grad=False)
+    s.op("inplace_copy", lambda p, q: p.copy_(q), z, randn(4).half(), grad=False)
+    s.op("inplace_zero", lambda p: p.zero_(), z, grad=False)
+    s.op("inplace_fill", lambda p: p.fill_(2.5), z, grad=False)
     return s.save()
 
 
@@ -319,12 +335,15 @@ def nn():
         scores = a_ @ b_.transpose(-2, -1) * scale
         if m is not None:
             scores = scores.masked_fill(m.logical_not(), -math.inf) if m.dtype == torch.bool else scores + m
-        return scores.softmax(dim=-1, dtype=torch.float32) @ c_
+        # Probabilities in fp32, back to the inputs' dtype (a no-op for fp32) before the product with v.
+        return scores.softmax(dim=-1, dtype=torch.float32).to(a_.dtype) @ c_
 
     s.op("math_attention", math_attention, q, k, v)
     s.op("math_attention_bool_mask", math_attention, q, k, v, bool_mask)
     s.op("math_attention_additive_mask", math_attention, q, k, v, add_mask)
     s.op("math_attention_scale", lambda a_, b_, c_: math_attention(a_, b_, c_, scale=0.2), q, k, v)
+    s.op("math_attention_f16", math_attention, q.half(), k.half(), v.half())
+    s.op("math_attention_bf16_bool_mask", math_attention, q.bfloat16(), k.bfloat16(), v.bfloat16(), bool_mask)
     s.op("embedding", lambda w, i: F.embedding(i, w), randn(10, 4), torch.tensor([[1, 7, 1], [0, 9, 7]]))
     p, t = randn(3, 4), randn(3, 4)
     s.op("mse_loss", F.mse_loss, p, t)

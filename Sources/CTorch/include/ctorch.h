@@ -145,6 +145,8 @@ ct_err ct_mean(ct_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ct_
 ct_err ct_amax(ct_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ct_tensor *out);
 ct_err ct_amin(ct_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ct_tensor *out);
 ct_err ct_var(ct_tensor a, const int64_t *dims, int64_t ndims, double correction, int keepdim, ct_tensor *out);
+/// torch.std: the square root is taken inside the reduction (not sqrt of a rounded var), as PyTorch does.
+ct_err ct_std(ct_tensor a, const int64_t *dims, int64_t ndims, double correction, int keepdim, ct_tensor *out);
 ct_err ct_norm(ct_tensor a, double p, const int64_t *dims, int64_t ndims, int keepdim, ct_tensor *out);
 ct_err ct_logsumexp(ct_tensor a, const int64_t *dims, int64_t ndims, int keepdim, ct_tensor *out);
 ct_err ct_max_dim(ct_tensor a, int64_t dim, int keepdim, ct_tensor *values, ct_tensor *indices);
