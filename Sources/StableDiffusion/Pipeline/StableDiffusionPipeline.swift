@@ -1,0 +1,143 @@
+import CLIP
+import Diffusion
+import Foundation
+import NN
+import Schedulers
+import Tokenizers
+import Torch
+
+/// Text-to-image with classifier-free guidance, step for step as diffusers' StableDiffusionPipeline:
+/// the same prompt encoding, initial-noise draw, scheduler calls, guidance arithmetic and VAE decoding, so
+/// that given the same initial latents and a deterministic scheduler the images agree with diffusers'.
+public final class StableDiffusionPipeline {
+    public let tokenizer: CLIPTokenizer
+    public let textEncoder: CLIPTextModel
+    public let unet: UNet2DConditionModel
+    public let vae: AutoencoderKL
+    public let schedulerConfig: SchedulerConfig
+    public let device: Device
+    public let dtype: DType
+
+    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel, vae: AutoencoderKL,
+                schedulerConfig: SchedulerConfig, device: Device = .cpu, dtype: DType = .float32) {
+        self.tokenizer = tokenizer
+        self.textEncoder = textEncoder
+        self.unet = unet
+        self.vae = vae
+        self.schedulerConfig = schedulerConfig
+        self.device = device
+        self.dtype = dtype
+    }
+
+    /// Loads every component of a diffusers folder (fp32 or fp16 weights; `variant: "fp16"` picks the
+    /// `*.fp16.safetensors` files) onto `device` in `dtype`.
+    public static func load(path: String, dtype: DType = .float32, device: Device = .cpu, variant: String? = nil) throws
+        -> StableDiffusionPipeline
+    {
+        let folder = try DiffusersFolder(path: path)
+        let factory = ParameterFactory(dtype: dtype, device: device)
+
+        let unetPart = try folder.component(.unet)
+        let unet = try UNet2DConditionModel(UNet2DConditionConfig.load(unetPart.configPath), factory: factory)
+        try unet.load(unetPart.loadWeights(variant: variant, dtype: dtype, device: device), source: unetPart.path)
+
+        let vaePart = try folder.component(.vae)
+        let vae = try AutoencoderKL(AutoencoderKLConfig.load(vaePart.configPath), factory: factory)
+        try vae.load(vaePart.loadWeights(variant: variant, dtype: dtype, device: device), source: vaePart.path)
+
+        let textPart = try folder.component(.textEncoder)
+        let textConfig = try CLIPTextConfig.load(contentsOf: URL(fileURLWithPath: textPart.configPath))
+        let textEncoder = try CLIPTextModel(textConfig, factory: factory)
+        let textWeights = try textPart.loadWeights(variant: variant, dtype: dtype, device: device)
+        try textEncoder.load(normalizedTextEncoderWeights(textWeights), source: textPart.path)
+
+        let tokenizer = try CLIPTokenizer(directory: folder.component("tokenizer").path)
+        let schedulerConfig = try SchedulerConfig.load(
+            contentsOf: URL(fileURLWithPath: folder.component("scheduler").configPath))
+        return StableDiffusionPipeline(tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
+                                       schedulerConfig: schedulerConfig, device: device, dtype: dtype)
+    }
+
+    /// How many pixels one latent cell covers: 2^(VAE levels - 1), 8 for SD.
+    public var vaeScaleFactor: Int { 1 << (vae.config.blockOutChannels.count - 1) }
+
+    /// The CLIP conditioning of one prompt: [1, 77, hidden] (or the clip-skip layer, as diffusers does).
+    public func encodePrompt(_ prompt: String, clipSkip: Int? = nil) throws -> Tensor {
+        let ids = tokenizer(prompt, maxLength: tokenizer.modelMaxLength ?? 77)
+        let input = try Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device)
+        let output = try textEncoder(input)
+        let embeds = try clipSkip.map { try textEncoder.textModel.clipSkipEmbeddings(output, clipSkip: $0) }
+            ?? output.lastHiddenState
+        return try embeds.to(dtype)
+    }
+
+    /// Runs the sampler and returns images [B, 3, H, W] in [-1, 1]. `initialLatents` ([B, C, H/8, W/8],
+    /// before scaling by the scheduler's init_noise_sigma, as diffusers' `latents=` argument) replaces the
+    /// seeded draw. `progress(step, total)` is called after each step.
+    public func generate(_ options: GenerationOptions, initialLatents: Tensor? = nil, clipSkip: Int? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+        try options.validate()
+        let scheduler = try makeScheduler(name: schedulerName(for: options), config: schedulerConfig)
+        let latentShape = [options.batchSize, unet.config.inChannels,
+                           options.height / vaeScaleFactor, options.width / vaeScaleFactor]
+        if let initialLatents, initialLatents.shape != latentShape {
+            throw PipelineError("initial latents have shape \(initialLatents.shape), expected \(latentShape)")
+        }
+        return try Tensor.withNoGrad {
+            // diffusers: prompt_embeds.repeat(1, n, 1).view(B * n, S, -1), unconditional first.
+            var embeds = try encodePrompt(options.prompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1])
+            if options.usesGuidance {
+                let negative = try encodePrompt(options.negativePrompt, clipSkip: clipSkip)
+                    .repeated([options.batchSize, 1, 1])
+                embeds = try Tensor.cat([negative, embeds])
+            }
+            let generator = try Generator(seed: options.seed)
+            var latents = try initialLatents.map { try $0.to(dtype: dtype, device: device) }
+                ?? Tensor.randn(latentShape, dtype: dtype, device: .cpu, generator: generator).to(device)
+            latents = try latents * scheduler.initNoiseSigma
+
+            try scheduler.setTimesteps(options.steps)
+            let total = scheduler.timestepValues.count
+            for (index, t) in scheduler.timestepValues.enumerated() {
+                let input = options.usesGuidance ? try Tensor.cat([latents, latents]) : latents
+                let scaled = try scheduler.scaleModelInput(input, timestep: t)
+                let timestep = try scheduler.timesteps.select(dim: 0, index: index)
+                var noise = try unet(sample: scaled, timestep: timestep, encoderHiddenStates: embeds).sample
+                if options.usesGuidance {
+                    let parts = try noise.chunk(2)
+                    noise = try parts[0] + (parts[1] - parts[0]) * options.guidanceScale
+                }
+                latents = try scheduler.step(modelOutput: noise, timestep: t, sample: latents, generator: generator)
+                progress?(index + 1, total)
+            }
+            return try decode(latents)
+        }
+    }
+
+    /// The sampler `generate` uses: the one asked for, else the folder's own class when we implement it,
+    /// else DDIM (SD 1.5 folders name PNDMScheduler, which we do not implement; DDIM is the usual choice).
+    public func schedulerName(for options: GenerationOptions) -> String {
+        if let name = options.scheduler { return name }
+        if let name = schedulerConfig.className, schedulerNames.contains(name) { return name }
+        return "DDIMScheduler"
+    }
+
+    /// UNet latents to images in [-1, 1] (the VAE runs in the pipeline's dtype).
+    public func decode(_ latents: Tensor) throws -> Tensor {
+        try vae.decode(latents / vae.config.scalingFactor)
+    }
+}
+
+/// Text-encoder files name parameters three ways: `text_model.*` (SD 1.5 folders, transformers 4), without
+/// the prefix (transformers 5's save_pretrained), and with a `position_ids` buffer (older transformers).
+/// All become the `text_model.*` names of `CLIPTextModel`.
+func normalizedTextEncoderWeights(_ weights: [String: Tensor]) -> [String: Tensor] {
+    let prefixed = weights.keys.contains { $0.hasPrefix("text_model.") }
+    var result: [String: Tensor] = [:]
+    for (key, tensor) in weights {
+        let name = prefixed ? key : "text_model." + key
+        if name == "text_model.embeddings.position_ids" { continue }
+        result[name] = tensor
+    }
+    return result
+}

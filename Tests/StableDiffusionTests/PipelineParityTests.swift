@@ -1,0 +1,76 @@
+import Foundation
+import SafeTensors
+import StableDiffusion
+import Torch
+import XCTest
+
+/// The whole text-to-image pipeline against diffusers' StableDiffusionPipeline on a tiny random model
+/// (tools/reference/pipeline_fixtures.py): same folder, prompt, latents or seed, scheduler and steps.
+final class PipelineParityTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let prompt = "a woman, in a brown jacket, blonde hair"
+
+    private func load() throws -> (StableDiffusionPipeline, [String: Tensor]) {
+        let pipeline = try StableDiffusionPipeline.load(path: Self.fixtures.appendingPathComponent("pipe_tiny").path)
+        let runs = try SafeTensors.load(Self.fixtures.appendingPathComponent("pipe_runs.safetensors").path)
+        return (pipeline, runs)
+    }
+
+    /// diffusers' output_type="pt": images in [0, 1].
+    private func assertImagesMatch(_ ours: Tensor, _ reference: Tensor, file: StaticString = #filePath,
+                                   line: UInt = #line) throws {
+        let image = try (ours / 2 + 0.5).clamp(min: 0, max: 1)
+        XCTAssertEqual(image.shape, reference.shape, file: file, line: line)
+        let error = try (image - reference).abs().amax().item()
+        XCTAssertLessThan(error, 1e-5, "max abs error \(error)", file: file, line: line)
+    }
+
+    func testDDIMWithGuidanceAndNegativePromptFromGivenLatents() throws {
+        let (pipeline, runs) = try load()
+        var options = GenerationOptions(prompt: Self.prompt, negativePrompt: "blurry", steps: 5, height: 16, width: 16)
+        options.guidanceScale = 7.5
+        XCTAssertEqual(pipeline.schedulerName(for: options), "DDIMScheduler")
+        var reported: [Int] = []
+        let images = try pipeline.generate(options, initialLatents: runs["ddim.latents"]!) { step, total in
+            XCTAssertEqual(total, 5)
+            reported.append(step)
+        }
+        XCTAssertEqual(reported, [1, 2, 3, 4, 5])
+        try assertImagesMatch(images, runs["ddim.image"]!)
+    }
+
+    func testSeededDrawMatchesTorchGeneratorForABatch() throws {
+        let (pipeline, runs) = try load()
+        let options = GenerationOptions(prompt: Self.prompt, seed: 7, batchSize: 2, steps: 5, height: 16, width: 16)
+        try assertImagesMatch(try pipeline.generate(options), runs["seeded.image"]!)
+    }
+
+    func testWithoutGuidance() throws {
+        let (pipeline, runs) = try load()
+        let options = GenerationOptions(prompt: Self.prompt, steps: 5, guidanceScale: 1.0, height: 16, width: 16)
+        try assertImagesMatch(try pipeline.generate(options, initialLatents: runs["ddim.latents"]!),
+                              runs["noguide.image"]!)
+    }
+
+    func testStochasticSamplerUsesTheSameNoiseStream() throws {
+        let (pipeline, runs) = try load()
+        let options = GenerationOptions(prompt: Self.prompt, negativePrompt: "blurry", seed: 11, steps: 5, height: 16,
+                                        width: 16, scheduler: "euler_a")
+        try assertImagesMatch(try pipeline.generate(options, initialLatents: runs["ddim.latents"]!),
+                              runs["eulera.image"]!)
+    }
+
+    func testBadRequestsAreRejectedBeforeAnyWork() throws {
+        let (pipeline, runs) = try load()
+        func rejects(_ options: GenerationOptions, _ text: String, latents: Tensor? = nil) {
+            XCTAssertThrowsError(try pipeline.generate(options, initialLatents: latents)) {
+                XCTAssert("\($0)".contains(text), "\($0)")
+            }
+        }
+        rejects(GenerationOptions(prompt: "  "), "prompt is empty")
+        rejects(GenerationOptions(prompt: "x", height: 20, width: 16), "multiples of 8")
+        rejects(GenerationOptions(prompt: "x", steps: 0), "steps")
+        rejects(GenerationOptions(prompt: "x", scheduler: "pndm"), "pndm")
+        rejects(GenerationOptions(prompt: "x", height: 32, width: 16), "expected [1, 4, 16, 8]", latents: runs["ddim.latents"]!)
+    }
+}
