@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "spf",
             dependencies: [
-                "Torch", "SafeTensors", "StableDiffusion",
+                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

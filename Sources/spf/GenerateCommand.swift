@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import SafeTensors
+import StableDiffusion
+import Torch
+
+/// `spf generate`: text to PNG images with a Stable Diffusion 1.5-family model.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images from a prompt with a diffusers-format Stable Diffusion model.",
+        discussion: """
+            Images are written as <out>/<seed>-<index>.png with the prompt, negative prompt, seed, steps, \
+            scheduler and guidance in the PNG's text chunks. Nothing is written unless every image was made. \
+            --init-latents starts from given noise (a safetensors file with one [B, 4, H/8, W/8] tensor) so that \
+            a run can be compared step for step with diffusers' `latents=`.
+            """
+    )
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "A diffusers model folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
+    var model: String
+
+    @Option(help: "The prompt.")
+    var prompt: String
+
+    @Option(help: "What to steer away from (classifier-free guidance's unconditional prompt).")
+    var negativePrompt = ""
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(help: "Seed of the CPU generator that draws the initial noise.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Images per prompt.")
+    var batch = 1
+
+    @Option(help: "Denoising steps.")
+    var steps = 30
+
+    @Option(help: "Classifier-free guidance scale (<= 1 disables guidance).")
+    var guidance = 7.5
+
+    @Option(help: "Image height in pixels (a multiple of 8).")
+    var height = 512
+
+    @Option(help: "Image width in pixels (a multiple of 8).")
+    var width = 512
+
+    @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name (default: the model's own, else DDIM).")
+    var scheduler: String?
+
+    @Option(help: "Start from these latents (safetensors file holding one tensor) instead of the seed.")
+    var initLatents: String?
+
+    @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
+    var variant: String?
+
+    @Option(help: "Compute dtype: float32, float16 or bfloat16.")
+    var dtype = "float32"
+
+    @Option(help: "Device: cpu or cuda[:N].")
+    var device = "cpu"
+
+    func run() throws {
+        try runtime.apply()
+        guard let computeType = DType(name: dtype), computeType.isFloatingPoint else {
+            throw ValidationError("unknown --dtype '\(dtype)'")
+        }
+        guard let target = Device(name: device) else { throw ValidationError("unknown --device '\(device)'") }
+        let options = GenerationOptions(prompt: prompt, negativePrompt: negativePrompt, seed: seed, batchSize: batch,
+                                        steps: steps, guidanceScale: guidance, height: height, width: width,
+                                        scheduler: scheduler)
+        try options.validate()
+        let latents = try initLatents.map(Self.loadLatents)
+
+        let pipeline = try StableDiffusionPipeline.load(path: model, dtype: computeType, device: target, variant: variant)
+        let samplerName = pipeline.schedulerName(for: options)
+        FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(width)x\(height), batch \(batch)\n".utf8))
+        let progress = ProgressReporter(label: "denoising")
+        let images = try pipeline.generate(options, initialLatents: latents) { step, total in
+            progress.update(step, of: total)
+        }
+
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let text: [(key: String, value: String)] = [
+            ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", String(seed)), ("steps", String(steps)),
+            ("scheduler", samplerName), ("guidance_scale", String(guidance)), ("model", model),
+            ("init_latents", initLatents ?? ""), ("software", "spf-portrait"),
+        ]
+        for index in 0..<images.shape[0] {
+            let image = try RGBImage(tensor: images.select(dim: 0, index: index))
+            let path = (out as NSString).appendingPathComponent("\(seed)-\(index).png")
+            try PNGWriter.write(image, text: text, to: path)
+            print(path)
+        }
+    }
+
+    /// The single tensor of a safetensors file (or its "latents" entry).
+    static func loadLatents(_ path: String) throws -> Tensor {
+        let file = try SafeTensorsFile(path: path)
+        if file.names.contains("latents") { return try file.tensor("latents") }
+        guard file.names.count == 1 else {
+            throw ValidationError("\(path): expected one tensor (or one named 'latents'), found \(file.names.count)")
+        }
+        return try file.tensor(file.names[0])
+    }
+}
