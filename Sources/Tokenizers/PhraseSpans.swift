@@ -6,6 +6,12 @@ public struct PhraseSpan: Sendable, Equatable {
     public var range: Range<Int>
     /// True when truncation cut the phrase short (its tail is past the limit).
     public var isClipped: Bool
+
+    public init(text: String, range: Range<Int>, isClipped: Bool) {
+        self.text = text
+        self.range = range
+        self.isClipped = isClipped
+    }
 }
 
 /// A prompt's ids with the token positions of its phrases, for the SPF losses.
