@@ -43,4 +43,9 @@ public struct UNetOutput {
     public let sample: Tensor
     /// Empty when no capture was asked for.
     public let captures: AttentionCaptures
+
+    public init(sample: Tensor, captures: AttentionCaptures = AttentionCaptures()) {
+        self.sample = sample
+        self.captures = captures
+    }
 }
