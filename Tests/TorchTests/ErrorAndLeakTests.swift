@@ -27,7 +27,8 @@ final class ErrorAndLeakTests: SingleThreadedTestCase {
                                containing: "Sizes of tensors must match except in dimension 0")
         assertThrowsTorchError(try a.indexSelect(dim: 1, index: Tensor([Int64(5)])), containing: "out of DATA bounds")
         assertThrowsTorchError(try a.max(dim: 2), containing: "Dimension out of range")
-        assertThrowsTorchError(try a.split(sizes: [1, 1], dim: 1), containing: "split_with_sizes expects split_sizes to sum")
+        assertThrowsTorchError(try a.split(sizes: [1, 1], dim: 1),
+                               containing: "split_with_sizes expects split_sizes to sum")
         assertThrowsTorchError(try Tensor.zeros([1, 3, 8, 8]).conv2d(weight: Tensor.zeros([4, 2, 3, 3])),
                                containing: "expected input[1, 3, 8, 8] to have 2 channels")
         assertThrowsTorchError(try Tensor.embedding(weight: Tensor.zeros([4, 2]), indices: Tensor([Int64(9)])),

@@ -15,7 +15,9 @@ final class NeuralNetworkParityTests: SingleThreadedTestCase {
             try $0[0].convTranspose2d(weight: $0[1], bias: $0[2], stride: (2, 2), padding: (1, 1),
                                       outputPadding: (1, 1))
         }
-        try checkOp(fx, "conv_transpose2d_groups") { try $0[0].convTranspose2d(weight: $0[1], stride: (1, 2), groups: 2) }
+        try checkOp(fx, "conv_transpose2d_groups") {
+            try $0[0].convTranspose2d(weight: $0[1], stride: (1, 2), groups: 2)
+        }
     }
 
     func testNormalization() throws {
@@ -94,6 +96,25 @@ final class NeuralNetworkParityTests: SingleThreadedTestCase {
                               ("math_attention_additive_mask", "sdpa_additive_mask"),
                               ("math_attention_scale", "sdpa_scale")] {
             try assertClose(XCTUnwrap(fx["\(math).out"]), XCTUnwrap(fx["\(fused).out"]), math)
+        }
+    }
+
+    func testHalfPrecision() throws {
+        let fx = try Fixtures.load("ops_nn")
+        for tag in ["f16", "bf16"] {
+            try checkOp(fx, "conv2d_\(tag)") { try $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 1)) }
+            try checkOp(fx, "group_norm_\(tag)") {
+                try $0[0].groupNorm(groups: 2, weight: $0[1], bias: $0[2], eps: 1e-6)
+            }
+            try checkOp(fx, "layer_norm_\(tag)") {
+                try $0[0].layerNorm(normalizedShape: [8], weight: $0[1], bias: $0[2])
+            }
+            try checkOp(fx, "sdpa_\(tag)") {
+                try Tensor.scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2])
+            }
+            try checkOp(fx, "gelu_\(tag)") { try $0[0].gelu() }
+            try checkOp(fx, "silu_\(tag)") { try $0[0].silu() }
+            try checkOp(fx, "nearest_scale2_\(tag)") { try $0[0].interpolate(scaleFactor: 2, mode: .nearest) }
         }
     }
 

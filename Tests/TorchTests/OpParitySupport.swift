@@ -57,7 +57,8 @@ func checkOps(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5,
             XCTFail("\(name): input \(i) received no gradient", file: file, line: line)
             continue
         }
-        try compare(gradient, fixture("grad\(i)")!, "\(name).grad\(i)", rtol: rtol, atol: atol, file: file, line: line)
+        try compare(gradient, fixture("grad\(i)")!, "\(name).grad\(i)", rtol: rtol, atol: atol, file: file,
+                    line: line)
     }
 }
 
@@ -67,8 +68,8 @@ func checkOp(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5, 
     try checkOps(fixtures, name, rtol: rtol, atol: atol, file: file, line: line) { [try op($0)] }
 }
 
-/// Same dtype, and the same bits or else `assertClose`; reports the measured error of anything that is not bit-exact when
-/// OPS_FIXTURE_ERRORS=1.
+/// Same dtype, and the same bits or else `assertClose`; with OPS_FIXTURE_ERRORS=1, reports the measured error of
+/// anything that is not bit-exact.
 func compare(_ actual: Tensor, _ expected: Tensor, _ label: String, rtol: Double = 1e-5, atol: Double = 1e-6,
              file: StaticString = #filePath, line: UInt = #line) throws {
     XCTAssertEqual(actual.dtype, expected.dtype, "\(label): dtype", file: file, line: line)

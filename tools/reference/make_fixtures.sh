@@ -18,10 +18,11 @@ if ! "$VENV/bin/pip" install --quiet --prefer-binary -r "$REQUIREMENTS"; then
     echo "PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu." >&2
     exit 1
 fi
-"$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__ != "2.13.0+cpu")' || {
-    echo "error: $VENV has torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)'), expected 2.13.0+cpu" >&2
+if ! "$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__ != "2.13.0+cpu")'; then
+    found=$("$VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>&1 || true)
+    echo "error: $VENV has torch $found, expected 2.13.0+cpu (the libtorch the package links)" >&2
     exit 1
-}
+fi
 
 status=0
 for script in tools/reference/*_fixtures.py; do

@@ -350,6 +350,21 @@ def nn():
     s.op("mse_loss_sum", lambda a_, b_: F.mse_loss(a_, b_, reduction="sum"), p, t)
     s.op("mse_loss_none", lambda a_, b_: F.mse_loss(a_, b_, reduction="none"), p, t)
     s.op("dropout_eval", lambda a_: F.dropout(a_, p=0.5, training=False), p)
+
+    # Half precision, as the models run on accelerators (and bf16 on CPU).
+    for tag, dt in [("f16", torch.float16), ("bf16", torch.bfloat16)]:
+        s.op(f"conv2d_{tag}", lambda p_, w, b: F.conv2d(p_, w, b, padding=1), randn(1, 4, 6, 6, dtype=dt),
+             randn(4, 4, 3, 3, dtype=dt), randn(4, dtype=dt))
+        s.op(f"group_norm_{tag}", lambda p_, w, b: F.group_norm(p_, 2, w, b, eps=1e-6), randn(2, 4, 3, 3, dtype=dt),
+             randn(4, dtype=dt), randn(4, dtype=dt))
+        s.op(f"layer_norm_{tag}", lambda p_, w, b: F.layer_norm(p_, (8,), w, b), randn(2, 3, 8, dtype=dt),
+             randn(8, dtype=dt), randn(8, dtype=dt))
+        s.op(f"sdpa_{tag}", F.scaled_dot_product_attention, randn(1, 2, 5, 8, dtype=dt), randn(1, 2, 6, 8, dtype=dt),
+             randn(1, 2, 6, 8, dtype=dt))
+        s.op(f"gelu_{tag}", F.gelu, randn(4, 6, dtype=dt))
+        s.op(f"silu_{tag}", F.silu, randn(4, 6, dtype=dt))
+        s.op(f"nearest_scale2_{tag}", lambda p_: F.interpolate(p_, scale_factor=2.0, mode="nearest"),
+             randn(1, 2, 3, 4, dtype=dt))
     return s.save()
 
 
