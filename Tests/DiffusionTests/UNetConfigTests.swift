@@ -58,6 +58,7 @@ final class UNetConfigTests: XCTestCase {
         XCTAssertEqual(linear.layersPerBlock, .list([2, 1]))
         XCTAssertEqual(linear.transformerLayersPerBlock, .list([1, 2]))
         XCTAssertTrue(linear.useLinearProjection)
+        XCTAssertEqual(linear.onlyCrossAttention, .list([true, false]))
     }
 
     /// SD 2.x: attention_head_dim is a list (heads per block), linear projections.

@@ -41,6 +41,12 @@ final class UNetModelParityTests: XCTestCase {
         let up = try XCTUnwrap(model.upBlocks[0] as? CrossAttnUpBlock2D)
         XCTAssert(up.attentions[0].projIn is Linear, "use_linear_projection: proj_in is Linear")
         XCTAssertEqual(up.attentions[0].transformerBlocks[0].attn2.heads, 4, "up block 0 takes the reversed heads")
+        // only_cross_attention [true, false]: attn1 of down block 0 and (reversed) up block 1 attends to the text.
+        let down0 = try XCTUnwrap(model.downBlocks[0] as? CrossAttnDownBlock2D)
+        let up1 = try XCTUnwrap(model.upBlocks[1] as? CrossAttnUpBlock2D)
+        XCTAssertTrue(down0.attentions[0].transformerBlocks[0].attn1.isCrossAttention)
+        XCTAssertTrue(up1.attentions[0].transformerBlocks[0].attn1.isCrossAttention)
+        XCTAssertFalse(up.attentions[0].transformerBlocks[0].attn1.isCrossAttention)
         let name = "up_blocks.0.attentions.1.transformer_blocks.1.attn2"
         let spec = AttentionCaptureSpec(layers: [.name(name)], tokenGroups: try UNetFixtures.captureSpec().groups,
                                         rawProbabilities: true)

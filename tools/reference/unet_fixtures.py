@@ -33,7 +33,8 @@ Writes into Tests/DiffusionTests/Fixtures/ (under 2 MB in all):
     unet_linear_config.json / unet_linear_weights.safetensors / unet_linear_io.safetensors:
         an SD 2-style variant: use_linear_projection (Linear proj_in/proj_out), attention_head_dim [2, 4]
         (heads per block, reversed for the up blocks), layers_per_block [2, 1], transformer_layers_per_block [1, 2],
-        flip_sin_to_cos false, freq_shift 1, center_input_sample, upcast_attention; sample, timestep,
+        flip_sin_to_cos false, freq_shift 1, center_input_sample, upcast_attention, only_cross_attention
+        [true, false] (attn1 of down_blocks.0 / up_blocks.1 attends to the text); sample, timestep,
         encoder_hidden_states, out and one captured layer's maps (capture.*).
 """
 
@@ -220,6 +221,7 @@ def linear():
         up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
         block_out_channels=(8, 16), layers_per_block=(2, 1), attention_head_dim=(2, 4), cross_attention_dim=12,
         norm_num_groups=4, use_linear_projection=True, transformer_layers_per_block=(1, 2), upcast_attention=True,
+        only_cross_attention=(True, False),
     ).eval()
     randomize(model, 4)
     save_config(model, "unet_linear_config.json")
