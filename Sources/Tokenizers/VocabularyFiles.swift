@@ -47,7 +47,7 @@ func parseVocab(_ object: Any?, path: String, what: String) throws -> [String: I
     var vocab: [String: Int] = [:]
     vocab.reserveCapacity(dict.count)
     for (token, value) in dict {
-        guard let number = value as? NSNumber, !(value is Bool), let id = Int(exactly: number.doubleValue), id >= 0 else {
+        guard let number = value as? NSNumber, let id = Int(exactly: number.doubleValue), id >= 0 else {
             throw TokenizerError.malformedFile(path: path, reason: "\(what): id of \(token) is not a non-negative integer")
         }
         vocab[token] = id
