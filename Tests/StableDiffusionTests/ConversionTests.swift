@@ -167,3 +167,27 @@ final class ConversionTests: XCTestCase {
         XCTAssertThrowsError(try converter.plan(keys: [String]()))
     }
 }
+
+/// Configs written next to converted weights, against diffusers' create_*_diffusers_config_from_ldm.
+final class ConversionConfigTests: XCTestCase {
+    func testConfigsMatchDiffusers() throws {
+        let configs = try CheckpointFixtures.json("ckpt_tiny_configs.json") as! [String: [String: Any]]
+        for (name, unet, vae) in [("tiny", ConversionTests.tiny.unet, ConversionTests.tiny.vae),
+                                  ("sd15", UNetCheckpointLayout.sd15, VAECheckpointLayout.sd15)] {
+            let expectedUNet = configs[name]!["unet_config"] as! NSDictionary
+            let unetData = try LDMDiffusersConfigs.unet(
+                unet, sampleSize: expectedUNet["sample_size"] as! Int,
+                crossAttentionDim: expectedUNet["cross_attention_dim"] as! Int,
+                attentionHeadDim: expectedUNet["attention_head_dim"] as! Int)
+            var gotUNet = try JSONSerialization.jsonObject(with: unetData) as! [String: Any]
+            XCTAssertEqual(gotUNet.removeValue(forKey: "_class_name") as? String, "UNet2DConditionModel")
+            XCTAssertEqual(NSDictionary(dictionary: gotUNet), expectedUNet, name)
+
+            let expectedVAE = configs[name]!["vae_config"] as! NSDictionary
+            let vaeData = try LDMDiffusersConfigs.vae(vae, sampleSize: expectedVAE["sample_size"] as! Int)
+            var gotVAE = try JSONSerialization.jsonObject(with: vaeData) as! [String: Any]
+            XCTAssertEqual(gotVAE.removeValue(forKey: "_class_name") as? String, "AutoencoderKL")
+            XCTAssertEqual(NSDictionary(dictionary: gotVAE), expectedVAE, name)
+        }
+    }
+}
