@@ -88,6 +88,10 @@ def main():
     for name in ("vocab.json", "merges.txt"):
         shutil.copy(vocab_dir / name, FOLDER / "tokenizer" / name)
     shutil.rmtree(vocab_dir)
+    # Run what was saved, exactly as the Swift side loads it: an in-memory scheduler remembers which of its
+    # settings were defaults (`_use_default_values`), and from_config then gives a different Euler a.
+    pipe = StableDiffusionPipeline.from_pretrained(FOLDER, safety_checker=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
 
     runs = {}
     g = torch.Generator().manual_seed(123)

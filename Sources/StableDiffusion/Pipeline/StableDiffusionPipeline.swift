@@ -91,12 +91,13 @@ public final class StableDiffusionPipeline {
                     .repeated([options.batchSize, 1, 1])
                 embeds = try Tensor.cat([negative, embeds])
             }
+            // diffusers sets the timesteps before preparing latents: the Euler samplers' init_noise_sigma
+            // depends on them.
+            try scheduler.setTimesteps(options.steps)
             let generator = try Generator(seed: options.seed)
             var latents = try initialLatents.map { try $0.to(dtype: dtype, device: device) }
                 ?? Tensor.randn(latentShape, dtype: dtype, device: .cpu, generator: generator).to(device)
             latents = try latents * scheduler.initNoiseSigma
-
-            try scheduler.setTimesteps(options.steps)
             let total = scheduler.timestepValues.count
             for (index, t) in scheduler.timestepValues.enumerated() {
                 let input = options.usesGuidance ? try Tensor.cat([latents, latents]) : latents
