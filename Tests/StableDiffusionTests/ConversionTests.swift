@@ -125,6 +125,12 @@ final class ConversionTests: XCTestCase {
         }
         // The SD 1.5 layout does not fit the tiny file: its level-1 attention keys are missing, and the tiny
         // file's keys for a 2-level UNet are unknown to a 4-level one (input_blocks.3.0.skip_connection).
+        // Keys under an ignored prefix are not unknown.
+        var lenient = Self.tiny
+        lenient.ignoredPrefixes = ["model.diffusion_model.input_blocks.1.2.", "cond_stage_model.model."]
+        let ignored = try lenient.plan(keys: checkpoint.keys).ignoredKeys
+        XCTAssertTrue(ignored.contains("cond_stage_model.model.token_embedding.weight"))
+        XCTAssertTrue(ignored.contains("model.diffusion_model.input_blocks.1.2.weight"))
         assertThrows(.unknownKeys("model.diffusion_model.")) {
             try LDMCheckpointConverter().plan(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"))
         }
@@ -159,6 +165,11 @@ final class ConversionTests: XCTestCase {
                                             contains: ["/nonexistent/model.safetensors"])) {
             try LDMCheckpointConverter().plan(fileAt: "/nonexistent/model.safetensors")
         }
+    }
+
+    func testLayoutsDecodeFromJSON() throws {
+        let json = #"{"block_out_channels": [8, 16], "layers_per_block": 1, "attention_resolutions": [1], "transformer_layers_per_block": 1}"#
+        XCTAssertEqual(try JSONDecoder().decode(UNetCheckpointLayout.self, from: Data(json.utf8)), Self.tiny.unet)
     }
 
     func testInvalidLayoutThrows() {

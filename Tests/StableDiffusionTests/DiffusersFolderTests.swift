@@ -110,6 +110,12 @@ final class DiffusersFolderTests: XCTestCase {
         assertThrows(.pickleWeights(root + "/unet/diffusion_pytorch_model.bin", "safetensors")) {
             try folder.loadWeights(.unet)
         }
+        // A pickle of another variant, beside safetensors, is not what was asked for: the missing file is named.
+        try writer.writeModel(["w": try Tensor.ones([1])], component: .textEncoder)
+        try writer.writeFile(Data([0x80]), component: "text_encoder", name: "pytorch_model.fp16.bin")
+        XCTAssertNoThrow(try folder.loadWeights(.textEncoder))
+        assertThrows(.pickleWeights(root + "/text_encoder/pytorch_model.fp16.bin")) { try folder.loadWeights(.textEncoder, variant: "fp16") }
+        assertThrows(.missingFile(root + "/text_encoder/model.bf16.safetensors")) { try folder.loadWeights(.textEncoder, variant: "bf16") }
         // Nothing at all: the expected file is named.
         try FileManager.default.createDirectory(atPath: root + "/vae", withIntermediateDirectories: true)
         assertThrows(.missingFile(root + "/vae/diffusion_pytorch_model.safetensors")) { try folder.loadWeights(.vae) }

@@ -23,6 +23,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case invalidTensor(String, reason: String)
     /// A layout (block channels, layers) that describes no valid model.
     case invalidLayout(String)
+    /// A file or folder that cannot be written.
+    case cannotWrite(String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,11 +42,13 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .invalidJSON(let path, let reason): return "\(path): \(reason)"
         case .invalidShardIndex(let path, let reason): return "\(path): \(reason)"
         case .unknownKeys(let keys):
-            return "unknown checkpoint key '\(keys.first ?? "")'" + Self.more(keys) + " (not part of the SD 1.5 LDM layout)"
+            return "unknown checkpoint key '\(keys.first ?? "")'" + Self.more(keys)
+                + " (not a weight of the LDM layout being converted: another layout, or not an SD 1.x checkpoint?)"
         case .missingKeys(let component, let keys):
             return "missing checkpoint key '\(keys.first ?? "")' for the \(component)" + Self.more(keys)
         case .invalidTensor(let key, let reason): return "tensor '\(key)': \(reason)"
         case .invalidLayout(let reason): return "invalid layout: \(reason)"
+        case .cannotWrite(let path, let reason): return "\(path): cannot write (\(reason))"
         }
     }
 

@@ -1,6 +1,6 @@
 /// The shape of a UNet2DConditionModel as far as checkpoint names depend on it: which blocks exist, and
 /// which resnets need a 1x1 shortcut. Plain values, so that key conversion needs no model code.
-public struct UNetCheckpointLayout: Equatable, Sendable {
+public struct UNetCheckpointLayout: Codable, Equatable, Sendable {
     /// diffusers' `block_out_channels` (LDM: model_channels * channel_mult).
     public var blockOutChannels: [Int]
     /// diffusers' `layers_per_block` (LDM: num_res_blocks).
@@ -29,6 +29,13 @@ public struct UNetCheckpointLayout: Equatable, Sendable {
     public static let sd15 = UNetCheckpointLayout(blockOutChannels: [320, 640, 1280, 1280], layersPerBlock: 2,
                                                   attentionResolutions: [4, 2, 1])
 
+    enum CodingKeys: String, CodingKey {
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+        case attentionResolutions = "attention_resolutions"
+        case transformerLayersPerBlock = "transformer_layers_per_block"
+    }
+
     /// Whether down level i has attention (create_unet_diffusers_config_from_ldm: resolution 2^i listed).
     public var attentionLevels: [Bool] {
         blockOutChannels.indices.map { attentionResolutions.contains(1 << $0) }
@@ -56,7 +63,7 @@ public struct UNetCheckpointLayout: Equatable, Sendable {
 }
 
 /// The shape of an AutoencoderKL as far as checkpoint names depend on it.
-public struct VAECheckpointLayout: Equatable, Sendable {
+public struct VAECheckpointLayout: Codable, Equatable, Sendable {
     /// diffusers' `block_out_channels` (LDM: ch * ch_mult).
     public var blockOutChannels: [Int]
     /// diffusers' `layers_per_block` (LDM: num_res_blocks); the decoder has one more per block.
@@ -75,6 +82,11 @@ public struct VAECheckpointLayout: Equatable, Sendable {
     /// Stable Diffusion 1.x: ch 128, ch_mult [1, 2, 4, 4], 2 res blocks.
     public static let sd15 = VAECheckpointLayout(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2)
 
+    enum CodingKeys: String, CodingKey {
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+    }
+
     func validate() throws {
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }), layersPerBlock >= 1 else {
             throw CheckpointError.invalidLayout("VAE block_out_channels \(blockOutChannels) / layers_per_block "
@@ -84,7 +96,7 @@ public struct VAECheckpointLayout: Equatable, Sendable {
 }
 
 /// The shape of a CLIPTextModel as far as checkpoint names depend on it.
-public struct TextEncoderCheckpointLayout: Equatable, Sendable {
+public struct TextEncoderCheckpointLayout: Codable, Equatable, Sendable {
     /// transformers' `num_hidden_layers`.
     public var numHiddenLayers: Int
 
@@ -94,6 +106,10 @@ public struct TextEncoderCheckpointLayout: Equatable, Sendable {
 
     /// Stable Diffusion 1.x: CLIP ViT-L/14's text tower, 12 layers.
     public static let sd15 = TextEncoderCheckpointLayout(numHiddenLayers: 12)
+
+    enum CodingKeys: String, CodingKey {
+        case numHiddenLayers = "num_hidden_layers"
+    }
 
     func validate() throws {
         guard numHiddenLayers >= 1 else {

@@ -37,7 +37,7 @@ public struct DiffusersFolderWriter: Sendable {
     /// Writes any file into a component folder (`scheduler_config.json`, `vocab.json`, `merges.txt`, ...).
     public func writeFile(_ data: Data, component: String, name: String) throws {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-            throw CheckpointError.invalidJSON(name, reason: "not a plain file name")
+            throw CheckpointError.cannotWrite(name, reason: "not a plain file name")
         }
         let file = (try componentFolder(component) as NSString).appendingPathComponent(name)
         try writeAtomically(path: file) { write in try data.withUnsafeBytes { try write($0) } }
@@ -71,7 +71,7 @@ public struct DiffusersFolderWriter: Sendable {
 
     private func componentFolder(_ component: String) throws -> String {
         guard !component.isEmpty, !component.contains("/"), component != ".", component != ".." else {
-            throw CheckpointError.missingComponent(component, modelIndex: path, available: [])
+            throw CheckpointError.cannotWrite(component, reason: "not a plain component folder name")
         }
         let folder = (path as NSString).appendingPathComponent(component)
         try Self.makeFolder(folder)
@@ -82,7 +82,7 @@ public struct DiffusersFolderWriter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.missingFolder("\(path) (cannot create: \(error.localizedDescription))")
+            throw CheckpointError.cannotWrite(path, reason: "cannot create the folder: \(error.localizedDescription)")
         }
     }
 }

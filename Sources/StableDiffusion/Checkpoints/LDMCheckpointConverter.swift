@@ -16,13 +16,18 @@ public struct LDMCheckpointConverter: Sendable {
     /// Take the UNet from LDM's EMA copy (`model_ema.*`) instead of `model.diffusion_model.*`
     /// (diffusers' `extract_ema=True`).
     public var extractEMA: Bool
+    /// Keys starting with one of these are ignored rather than unknown (e.g. `first_stage_model.loss.` in
+    /// checkpoints saved with the VAE's training loss).
+    public var ignoredPrefixes: [String]
 
     public init(unet: UNetCheckpointLayout = .sd15, vae: VAECheckpointLayout = .sd15,
-                textEncoder: TextEncoderCheckpointLayout = .sd15, extractEMA: Bool = false) {
+                textEncoder: TextEncoderCheckpointLayout = .sd15, extractEMA: Bool = false,
+                ignoredPrefixes: [String] = []) {
         self.unet = unet
         self.vae = vae
         self.textEncoder = textEncoder
         self.extractEMA = extractEMA
+        self.ignoredPrefixes = ignoredPrefixes
     }
 
     /// LatentDiffusion's registered buffers and EMA bookkeeping: in SD 1.x files, but not weights.
@@ -47,7 +52,7 @@ public struct LDMCheckpointConverter: Sendable {
         let emaSources = all[.unet]!.map { LDMUNetKeys.emaName($0.source) }
         var known = Self.nonWeightKeys.union(emaSources)
         for mappings in all.values { known.formUnion(mappings.map(\.source)) }
-        let unknown = present.subtracting(known)
+        let unknown = present.subtracting(known).filter { key in !ignoredPrefixes.contains { key.hasPrefix($0) } }
         guard unknown.isEmpty else { throw CheckpointError.unknownKeys(unknown.sorted()) }
 
         if extractEMA {

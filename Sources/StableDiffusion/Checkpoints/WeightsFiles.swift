@@ -35,7 +35,14 @@ public enum WeightsFiles: Equatable, Sendable {
             }
             if variants.count > 1 { throw CheckpointError.ambiguousVariants(folder: folder, variants: variants.sorted()) }
         }
-        if let pickle = names.first(where: { $0.hasSuffix(".bin") }) { throw CheckpointError.pickleWeights(path(pickle)) }
+        // Pickle weights of what was asked for (the variant, or any when no safetensors exist at all).
+        let pickles = names.filter { name in
+            name.hasSuffix(".bin") && (variant.map { name.contains(".\($0).") || name.contains(".\($0)-") } ?? true)
+        }
+        let anySafetensors = names.contains { $0.hasSuffix(".safetensors") }
+        if let pickle = pickles.first, variant != nil || !anySafetensors {
+            throw CheckpointError.pickleWeights(path(pickle))
+        }
         let base = libraries[0].weightsBaseName
         let expected = variant.map { "\(base).\($0).safetensors" } ?? "\(base).safetensors"
         throw CheckpointError.missingFile(path(expected), what: variant.map { "the \($0) weights" } ?? "the weights")
