@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (compare with PyTorch through bench/ops.sh).",
-        subcommands: [OpsBenchCommand.self]
+        subcommands: [OpsBenchCommand.self, UNetBenchCommand.self]
     )
 }
 
@@ -78,10 +78,9 @@ enum OpsBenchmark {
         ]
     }
 
-    /// Median wall time in seconds over `iterations` runs, after two warm-up runs.
-    static func median(iterations: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        try body()
+    /// Median wall time in seconds over `iterations` runs, after `warmUp` untimed runs.
+    static func median(iterations: Int, warmUp: Int = 2, _ body: () throws -> Void) throws -> Double {
+        for _ in 0..<warmUp { try body() }
         var times: [Double] = []
         for _ in 0..<iterations {
             let start = DispatchTime.now().uptimeNanoseconds

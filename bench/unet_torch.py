@@ -1,0 +1,73 @@
+"""The diffusers side of `spf bench unet`: the same SD 1.5 UNet, inputs and timing rule, printing the same JSON."""
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+sys.modules["torchvision"] = None  # not needed; its wheel may not import with this torch
+import torch
+from diffusers import DDIMScheduler, UNet2DConditionModel
+
+
+def sd15_unet():
+    return UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
+                                block_out_channels=(320, 640, 1280, 1280), layers_per_block=2)
+
+
+def timed(iterations, warm_up, body):
+    for _ in range(warm_up):
+        body()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--task", default="train")
+    parser.add_argument("--latent-size", type=int)
+    parser.add_argument("--iterations", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    unet = sd15_unet()
+    context = torch.randn(1, 77, 768, generator=g)
+    if args.task == "train":
+        size = args.latent_size or 64
+        sample = torch.randn(1, 4, size, size, generator=g)
+        timestep = torch.tensor([500])
+
+        def step():
+            unet.zero_grad(set_to_none=True)
+            unet(sample, timestep, encoder_hidden_states=context).sample.square().mean().backward()
+
+        seconds = timed(args.iterations, 1, step)
+    else:
+        size = args.latent_size or 32
+        scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                  clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+        embeds = torch.cat([torch.zeros(1, 77, 768), context])
+
+        @torch.no_grad()
+        def loop():
+            scheduler.set_timesteps(args.steps)
+            latents = torch.randn(1, 4, size, size, generator=torch.Generator().manual_seed(1))
+            for t in scheduler.timesteps:
+                noise = unet(torch.cat([latents, latents]), t, encoder_hidden_states=embeds).sample.chunk(2)
+                guided = noise[0] + (noise[1] - noise[0]) * 7.5
+                latents = scheduler.step(guided, t, latents).prev_sample
+
+        seconds = timed(1, 0, loop)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps({"op": f"unet_{args.task}", "median_ms": seconds * 1000, "peak_rss_mb": peak}))
+
+
+if __name__ == "__main__":
+    main()
