@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "StableDiffusionTests",
-                    dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN"], exclude: ["Fixtures"]),
+                    dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx20
 )

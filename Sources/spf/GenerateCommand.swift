@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import SafeTensors
 import StableDiffusion
+import Tokenizers
 import Torch
 
 /// `spf generate`: text to PNG images with a Stable Diffusion 1.5-family model.
@@ -20,8 +21,11 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(help: "A diffusers model folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
+    @Option(help: "A diffusers model folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/), or an original single-file SD 1.5 checkpoint (.safetensors).")
     var model: String
+
+    @Option(help: "For a single-file checkpoint: a tokenizer folder (vocab.json + merges.txt) or open_clip's bpe_simple_vocab_16e6.txt.gz.")
+    var tokenizer: String?
 
     @Option(help: "The prompt.")
     var prompt: String
@@ -77,7 +81,7 @@ struct GenerateCommand: ParsableCommand {
         try options.validate()
         let latents = try initLatents.map(Self.loadLatents)
 
-        let pipeline = try StableDiffusionPipeline.load(path: model, dtype: computeType, device: target, variant: variant)
+        let pipeline = try loadPipeline(dtype: computeType, device: target)
         let samplerName = pipeline.schedulerName(for: options)
         FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(width)x\(height), batch \(batch)\n".utf8))
         let progress = ProgressReporter(label: "denoising")
@@ -97,6 +101,23 @@ struct GenerateCommand: ParsableCommand {
             try PNGWriter.write(image, text: text, to: path)
             print(path)
         }
+    }
+
+    /// A diffusers folder, or a single-file checkpoint with SD 1.5's architecture and the given tokenizer.
+    func loadPipeline(dtype: DType, device: Device) throws -> StableDiffusionPipeline {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
+            throw ValidationError("\(model): no such model folder or checkpoint file")
+        }
+        if isDirectory.boolValue {
+            return try StableDiffusionPipeline.load(path: model, dtype: dtype, device: device, variant: variant)
+        }
+        guard let tokenizer else {
+            throw ValidationError("\(model) is a single-file checkpoint, which carries no tokenizer: add --tokenizer")
+        }
+        let clipTokenizer = tokenizer.hasSuffix(".gz")
+            ? try CLIPTokenizer(openCLIPVocabulary: tokenizer) : try CLIPTokenizer(directory: tokenizer)
+        return try StableDiffusionPipeline.load(singleFile: model, tokenizer: clipTokenizer, dtype: dtype, device: device)
     }
 
     /// The single tensor of a safetensors file (or its "latents" entry).

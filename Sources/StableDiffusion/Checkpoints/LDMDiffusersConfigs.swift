@@ -7,9 +7,9 @@ public enum LDMDiffusersConfigs {
     /// SD 1.x defaults: 64x64 latents, 4 channels, CLIP ViT-L/14 context 768, 8 heads, conv projections.
     public static func unet(_ layout: UNetCheckpointLayout, sampleSize: Int = 64, inChannels: Int = 4,
                             outChannels: Int = 4, crossAttentionDim: Int = 768, attentionHeadDim: Int = 8,
-                            useLinearProjection: Bool = false) throws -> Data {
+                            useLinearProjection: Bool = false, normNumGroups: Int = 32) throws -> Data {
         try layout.validate()
-        let fields: [String: ModelIndex.Value] = [
+        var fields: [String: ModelIndex.Value] = [
             "_class_name": .string("UNet2DConditionModel"),
             "sample_size": .integer(sampleSize),
             "in_channels": .integer(inChannels),
@@ -27,15 +27,18 @@ public enum LDMDiffusersConfigs {
             "projection_class_embeddings_input_dim": .null,
             "transformer_layers_per_block": .integer(layout.transformerLayersPerBlock),
         ]
+        // LDM always uses 32 groups, which diffusers leaves to the default; only other values are written.
+        if normNumGroups != 32 { fields["norm_num_groups"] = .integer(normNumGroups) }
         return try encode(fields)
     }
 
     /// SD 1.x defaults: 512-pixel images, RGB, 4 latent channels, LDM's scale factor 0.18215.
     public static func vae(_ layout: VAECheckpointLayout, sampleSize: Int = 512, inChannels: Int = 3,
-                           outChannels: Int = 3, latentChannels: Int = 4, scalingFactor: Double = 0.18215) throws -> Data {
+                           outChannels: Int = 3, latentChannels: Int = 4, scalingFactor: Double = 0.18215,
+                           normNumGroups: Int = 32) throws -> Data {
         try layout.validate()
         let count = layout.blockOutChannels.count
-        let fields: [String: ModelIndex.Value] = [
+        var fields: [String: ModelIndex.Value] = [
             "_class_name": .string("AutoencoderKL"),
             "sample_size": .integer(sampleSize),
             "in_channels": .integer(inChannels),
@@ -47,6 +50,7 @@ public enum LDMDiffusersConfigs {
             "layers_per_block": .integer(layout.layersPerBlock),
             "scaling_factor": .number(scalingFactor),
         ]
+        if normNumGroups != 32 { fields["norm_num_groups"] = .integer(normNumGroups) }
         return try encode(fields)
     }
 
