@@ -81,6 +81,7 @@ let package = Package(
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
+        .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "SafeTensors", "Torch"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "Torch", "SafeTensors"], exclude: ["Fixtures"]),

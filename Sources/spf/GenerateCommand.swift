@@ -27,8 +27,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "For a single-file checkpoint: a tokenizer folder (vocab.json + merges.txt) or open_clip's bpe_simple_vocab_16e6.txt.gz.")
     var tokenizer: String?
 
-    @Option(help: "The prompt.")
-    var prompt: String
+    @OptionGroup var promptInput: PromptInput
 
     @Option(help: "What to steer away from (classifier-free guidance's unconditional prompt).")
     var negativePrompt = ""
@@ -75,6 +74,7 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("unknown --dtype '\(dtype)'")
         }
         guard let target = Device(name: device) else { throw ValidationError("unknown --device '\(device)'") }
+        let prompt = try promptInput.text()
         let options = GenerationOptions(prompt: prompt, negativePrompt: negativePrompt, seed: seed, batchSize: batch,
                                         steps: steps, guidanceScale: guidance, height: height, width: width,
                                         scheduler: scheduler)
@@ -107,7 +107,7 @@ struct GenerateCommand: ParsableCommand {
     func loadPipeline(dtype: DType, device: Device) throws -> StableDiffusionPipeline {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
-            throw ValidationError("\(model): no such model folder or checkpoint file")
+            throw InputError("\(model): no such model folder or checkpoint file")
         }
         if isDirectory.boolValue {
             return try StableDiffusionPipeline.load(path: model, dtype: dtype, device: device, variant: variant)
@@ -125,7 +125,7 @@ struct GenerateCommand: ParsableCommand {
         let file = try SafeTensorsFile(path: path)
         if file.names.contains("latents") { return try file.tensor("latents") }
         guard file.names.count == 1 else {
-            throw ValidationError("\(path): expected one tensor (or one named 'latents'), found \(file.names.count)")
+            throw InputError("\(path): expected one tensor (or one named 'latents'), found \(file.names.count)")
         }
         return try file.tensor(file.names[0])
     }

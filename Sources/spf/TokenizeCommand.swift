@@ -22,14 +22,20 @@ struct TokenizeCommand: ParsableCommand {
     @Option(help: "Pad/truncate to this many tokens.")
     var maxLength = 77
 
-    @Argument(help: "The prompt.")
-    var prompt: String
+    @Argument(help: "The prompt (or use --prompt-file).")
+    var prompt: String?
+
+    @Option(help: "Read the prompt from a UTF-8 text file instead.")
+    var promptFile: String?
 
     func validate() throws {
         guard (model == nil) != (vocabulary == nil) else {
             throw ValidationError("give exactly one of --model or --vocabulary")
         }
         guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
+        guard (prompt == nil) != (promptFile == nil) else {
+            throw ValidationError("give the prompt as an argument or with --prompt-file, not both")
+        }
     }
 
     func run() throws {
@@ -43,7 +49,8 @@ struct TokenizeCommand: ParsableCommand {
             let useSub = FileManager.default.fileExists(atPath: sub.path, isDirectory: &isDirectory) && isDirectory.boolValue
             tokenizer = try CLIPTokenizer(directory: useSub ? sub.path : folder.path)
         }
-        let tokenized = tokenizer.encodeWithPhrases(prompt, maxLength: maxLength)
+        let text = try prompt ?? PromptInput.readUTF8(promptFile!).trimmingCharacters(in: .whitespacesAndNewlines)
+        let tokenized = tokenizer.encodeWithPhrases(text, maxLength: maxLength)
         print("ids: \(tokenized.ids.map(String.init).joined(separator: " "))")
         let tokens = tokenized.ids.prefix(tokenized.eosIndex + 1).map { tokenizer.token(of: $0) ?? "?" }
         print("tokens: \(tokens.joined(separator: " "))")
