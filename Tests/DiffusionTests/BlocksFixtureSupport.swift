@@ -31,24 +31,6 @@ enum BlockFixtures {
     }
 }
 
-/// Asserts equal shapes and max |a - b| <= atol + rtol * max|b|, printing the measured error on failure.
-/// With VAE_FIXTURE_ERRORS=1 in the environment it also prints every measured error.
-func assertBlockClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
-                      _ message: @autoclosure () -> String = "", file: StaticString = #filePath,
-                      line: UInt = #line) throws {
-    XCTAssertEqual(actual.shape, expected.shape, "shape \(message())", file: file, line: line)
-    guard actual.shape == expected.shape else { return }
-    let a = try actual.to(.float64)
-    let b = try expected.to(.float64)
-    let maxError = a.numel == 0 ? 0 : try (a - b).abs().amax().item()
-    let scale = b.numel == 0 ? 0 : try b.abs().amax().item()
-    if ProcessInfo.processInfo.environment["VAE_FIXTURE_ERRORS"] == "1" {
-        print("max abs error \(maxError) (scale \(scale)) \(message())")
-    }
-    XCTAssert(maxError <= atol + rtol * scale,
-              "max abs error \(maxError) > \(atol) + \(rtol) * \(scale) \(message())", file: file, line: line)
-}
-
 /// Runs one block fixture: loads `param.*` into `module`, calls `forward` with the fixture's inputs (made
 /// leaves that require grad), compares the output and the gradients of sum(output * upstream).
 func checkBlockFixture(_ name: String, _ module: any Module,
@@ -62,7 +44,7 @@ func checkBlockFixture(_ name: String, _ module: any Module,
         if let t = fixture[key] { inputs[key] = try t.clone().requiringGrad() }
     }
     let output = try forward(inputs)
-    try assertBlockClose(output, BlockFixtures.tensor(fixture, "output"), "\(name) output", file: file, line: line)
+    try assertFixtureClose(output, BlockFixtures.tensor(fixture, "output"), "\(name) output", file: file, line: line)
     try (output * BlockFixtures.tensor(fixture, "upstream")).sum().backward()
     let parameters = module.stateDict()
     for (key, expected) in fixture where key.hasPrefix("grad.") {
@@ -72,6 +54,6 @@ func checkBlockFixture(_ name: String, _ module: any Module,
             XCTFail("\(name): no gradient for \(target)", file: file, line: line)
             continue
         }
-        try assertBlockClose(grad, expected, "\(name) \(key)", file: file, line: line)
+        try assertFixtureClose(grad, expected, "\(name) \(key)", file: file, line: line)
     }
 }

@@ -15,17 +15,17 @@ final class CaptureParityTests: XCTestCase {
         let out = try model(sample: io.fixture("sample"), timestep: io.fixture("timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"), capture: spec)
         // The explicit path is the same function as the fused one.
-        try assertUNetClose(out.sample, io.fixture("out"), "output with capture")
+        try assertFixtureClose(out.sample, io.fixture("out"), "output with capture")
         XCTAssertEqual(out.captures.names, layers, "captures come back in forward order")
         for name in layers {
             let captured = try XCTUnwrap(out.captures[name])
             let probabilities = try XCTUnwrap(captured.probabilities)
-            try assertUNetClose(probabilities, io.fixture("capture.\(name).probs"), "\(name) probabilities")
+            try assertFixtureClose(probabilities, io.fixture("capture.\(name).probs"), "\(name) probabilities")
             // Raw probabilities sum to 1 over the 77 tokens before any selection.
             let sums = try probabilities.sum(dims: [-1])
-            try assertUNetClose(sums, sums.onesLike(), "\(name) probabilities sum to 1")
-            try assertUNetClose(XCTUnwrap(captured.maps), io.fixture("capture.\(name).maps"), "\(name) maps")
-            try assertUNetClose(XCTUnwrap(captured.queries), io.fixture("capture.\(name).query"), "\(name) queries")
+            try assertFixtureClose(sums, sums.onesLike(), "\(name) probabilities sum to 1")
+            try assertFixtureClose(XCTUnwrap(captured.maps), io.fixture("capture.\(name).maps"), "\(name) maps")
+            try assertFixtureClose(XCTUnwrap(captured.queries), io.fixture("capture.\(name).query"), "\(name) queries")
         }
         XCTAssertEqual(out.captures[layers[1]]?.downscale, 2)
         XCTAssertEqual(out.captures[layers[1]]?.maps?.shape, [2, groups.count, 4, 4])
@@ -41,12 +41,12 @@ final class CaptureParityTests: XCTestCase {
         let out = try model(sample: sample, timestep: io.fixture("timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"), capture: spec)
         try captureLoss(out, io, layers).backward()
-        try assertUNetClose(XCTUnwrap(sample.grad()), io.fixture("grad.sample"), "grad sample")
+        try assertFixtureClose(XCTUnwrap(sample.grad()), io.fixture("grad.sample"), "grad sample")
         let parameters = model.stateDict()
         for key in io.keys.sorted() where key.hasPrefix("grad.") && key != "grad.sample" {
             let name = String(key.dropFirst("grad.".count))
             let grad = try XCTUnwrap(XCTUnwrap(parameters[name], name).grad(), "no gradient for \(name)")
-            try assertUNetClose(grad, io.fixture(key), "grad \(name)")
+            try assertFixtureClose(grad, io.fixture(key), "grad \(name)")
         }
     }
 

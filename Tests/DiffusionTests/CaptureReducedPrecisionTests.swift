@@ -17,14 +17,14 @@ final class CaptureReducedPrecisionTests: XCTestCase {
         XCTAssertEqual(out.sample.dtype, .bfloat16)
         // bfloat16 keeps 8 bits of mantissa: about 1% of the output scale after a whole UNet (measured 1.0e-2);
         // the maps, computed in float32 from bfloat16 q/k, land near 2e-4.
-        try assertUNetClose(out.sample, io.fixture("out"), rtol: 3e-2, atol: 0, "bfloat16 output")
+        try assertFixtureClose(out.sample, io.fixture("out"), rtol: 3e-2, atol: 0, "bfloat16 output")
         for name in layers {
             let captured = try XCTUnwrap(out.captures[name])
             let maps = try XCTUnwrap(captured.maps)
             XCTAssertEqual(maps.dtype, .float32)
             XCTAssertEqual(try XCTUnwrap(captured.probabilities).dtype, .float32)
             XCTAssertEqual(try XCTUnwrap(captured.queries).dtype, .bfloat16)
-            try assertUNetClose(maps, io.fixture("capture.\(name).maps"), rtol: 5e-3, atol: 0, "bfloat16 maps \(name)")
+            try assertFixtureClose(maps, io.fixture("capture.\(name).maps"), rtol: 5e-3, atol: 0, "bfloat16 maps \(name)")
         }
     }
 }

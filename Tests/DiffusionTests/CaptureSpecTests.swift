@@ -110,17 +110,17 @@ final class CaptureSpecTests: XCTestCase {
             results.append((out, grads, try XCTUnwrap(sample.grad())))
         }
         let (plain, checkpointed) = (results[0], results[1])
-        try assertUNetClose(checkpointed.out.sample, plain.out.sample, "checkpointed output")
+        try assertFixtureClose(checkpointed.out.sample, plain.out.sample, "checkpointed output")
         XCTAssertEqual(checkpointed.out.captures.names, plain.out.captures.names)
         for (a, b) in zip(checkpointed.out.captures.layers, plain.out.captures.layers) {
-            try assertUNetClose(XCTUnwrap(a.maps), XCTUnwrap(b.maps), "checkpointed maps \(a.name)")
-            try assertUNetClose(XCTUnwrap(a.queries), XCTUnwrap(b.queries), "checkpointed queries \(a.name)")
-            try assertUNetClose(XCTUnwrap(a.probabilities), XCTUnwrap(b.probabilities), "checkpointed probs \(a.name)")
+            try assertFixtureClose(XCTUnwrap(a.maps), XCTUnwrap(b.maps), "checkpointed maps \(a.name)")
+            try assertFixtureClose(XCTUnwrap(a.queries), XCTUnwrap(b.queries), "checkpointed queries \(a.name)")
+            try assertFixtureClose(XCTUnwrap(a.probabilities), XCTUnwrap(b.probabilities), "checkpointed probs \(a.name)")
         }
-        try assertUNetClose(checkpointed.sampleGrad, plain.sampleGrad, "checkpointed grad sample")
+        try assertFixtureClose(checkpointed.sampleGrad, plain.sampleGrad, "checkpointed grad sample")
         XCTAssertEqual(Set(checkpointed.grads.keys), Set(plain.grads.keys))
         for (name, grad) in plain.grads {
-            try assertUNetClose(XCTUnwrap(checkpointed.grads[name], "no gradient for \(name) under checkpointing"),
+            try assertFixtureClose(XCTUnwrap(checkpointed.grads[name], "no gradient for \(name) under checkpointing"),
                                 grad, "checkpointed grad \(name)")
         }
     }

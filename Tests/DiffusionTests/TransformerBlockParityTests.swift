@@ -12,7 +12,7 @@ final class TransformerBlockParityTests: XCTestCase {
         let block = down.attentions[0].transformerBlocks[0]
         XCTAssertEqual(block.attn2Name, "down_blocks.0.attentions.0.transformer_blocks.0.attn2")
         let output = try block(io.fixture("btb.input"), encoderHiddenStates: io.fixture("encoder_hidden_states"))
-        try assertUNetClose(output, io.fixture("btb.output"), "BasicTransformerBlock")
+        try assertFixtureClose(output, io.fixture("btb.output"), "BasicTransformerBlock")
     }
 
     func testTransformer2DModel() throws {
@@ -21,7 +21,7 @@ final class TransformerBlockParityTests: XCTestCase {
         let down = try XCTUnwrap(model.downBlocks[0] as? CrossAttnDownBlock2D)
         XCTAssert(down.attentions[0].projIn is Conv2d, "SD 1.x proj_in is a 1x1 Conv2d")
         let output = try down.attentions[0](io.fixture("t2d.input"), encoderHiddenStates: io.fixture("encoder_hidden_states"))
-        try assertUNetClose(output, io.fixture("t2d.output"), "Transformer2DModel")
+        try assertFixtureClose(output, io.fixture("t2d.output"), "Transformer2DModel")
     }
 
     func testTransformer2DModelRejectsWrongChannels() throws {

@@ -10,7 +10,7 @@ final class UNetModelParityTests: XCTestCase {
         let io = try UNetFixtures.load("unet_tiny_io")
         let out = try model(sample: io.fixture("sample"), timestep: io.fixture("timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"))
-        try assertUNetClose(out.sample, io.fixture("out"), "UNet tiny")
+        try assertFixtureClose(out.sample, io.fixture("out"), "UNet tiny")
         XCTAssert(out.captures.layers.isEmpty)
     }
 
@@ -19,12 +19,12 @@ final class UNetModelParityTests: XCTestCase {
         let io = try UNetFixtures.load("unet_tiny_io")
         let out = try model(sample: io.fixture("sample"), timestep: io.fixture("scalar.timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"))
-        try assertUNetClose(out.sample, io.fixture("scalar.out"), "UNet scalar timestep")
+        try assertFixtureClose(out.sample, io.fixture("scalar.out"), "UNet scalar timestep")
         // An integer timestep tensor gives the same result (diffusers casts timesteps to float).
         let ints = try Tensor([Int64(500)], shape: [1])
         let outInt = try model(sample: io.fixture("sample"), timestep: ints,
                                encoderHiddenStates: io.fixture("encoder_hidden_states"))
-        try assertUNetClose(outInt.sample, io.fixture("scalar.out"), "UNet int64 timestep [1]")
+        try assertFixtureClose(outInt.sample, io.fixture("scalar.out"), "UNet int64 timestep [1]")
     }
 
     func testSizeNotMultipleOfUpsamplingForwardsUpsampleSize() throws {
@@ -32,7 +32,7 @@ final class UNetModelParityTests: XCTestCase {
         let io = try UNetFixtures.load("unet_tiny_io")
         let out = try model(sample: io.fixture("odd.sample"), timestep: Tensor([Float(321)], shape: [1]),
                             encoderHiddenStates: io.fixture("odd.encoder_hidden_states"))
-        try assertUNetClose(out.sample, io.fixture("odd.out"), "UNet 9x7 sample")
+        try assertFixtureClose(out.sample, io.fixture("odd.out"), "UNet 9x7 sample")
     }
 
     func testLinearProjectionVariant() throws {
@@ -52,12 +52,12 @@ final class UNetModelParityTests: XCTestCase {
                                         rawProbabilities: true)
         let out = try model(sample: io.fixture("sample"), timestep: io.fixture("timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"), capture: spec)
-        try assertUNetClose(out.sample, io.fixture("out"), "UNet linear variant")
+        try assertFixtureClose(out.sample, io.fixture("out"), "UNet linear variant")
         let captured = try XCTUnwrap(out.captures[name])
         XCTAssertEqual(captured.downscale, 2)
-        try assertUNetClose(XCTUnwrap(captured.maps), io.fixture("capture.maps"), "linear variant maps")
-        try assertUNetClose(XCTUnwrap(captured.queries), io.fixture("capture.query"), "linear variant queries")
-        try assertUNetClose(XCTUnwrap(captured.probabilities), io.fixture("capture.probs"), "linear variant probs")
+        try assertFixtureClose(XCTUnwrap(captured.maps), io.fixture("capture.maps"), "linear variant maps")
+        try assertFixtureClose(XCTUnwrap(captured.queries), io.fixture("capture.query"), "linear variant queries")
+        try assertFixtureClose(XCTUnwrap(captured.probabilities), io.fixture("capture.probs"), "linear variant probs")
     }
 
     func testBadInputsThrow() throws {

@@ -53,7 +53,7 @@ final class UNetParameterTests: XCTestCase {
         let spec = AttentionCaptureSpec(layers: [.all], tokenGroups: [[1, 2]])
         let out = try model(sample: io.fixture("sample"), timestep: io.fixture("timestep"),
                             encoderHiddenStates: io.fixture("encoder_hidden_states"), capture: spec)
-        try assertUNetClose(out.sample, io.fixture("out"), "LoRA-injected model before training")
+        try assertFixtureClose(out.sample, io.fixture("out"), "LoRA-injected model before training")
         // Gradients reach the adapters (B starts at zero, so B gets the gradient first), not the frozen weights.
         let maps = try XCTUnwrap(out.captures.layers[0].maps)
         try ((out.sample * io.fixture("up_out")).sum() + maps.sum()).backward()

@@ -98,13 +98,13 @@ final class VAETests: XCTestCase {
         let io = try BlockFixtures.load("vae_tiny_io")
         try Tensor.withNoGrad {
             let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
-            try assertBlockClose(posterior.mean, BlockFixtures.tensor(io, "mean"), "mean")
-            try assertBlockClose(posterior.logvar, BlockFixtures.tensor(io, "logvar"), "logvar")
-            try assertBlockClose(posterior.std, BlockFixtures.tensor(io, "std"), "std")
+            try assertFixtureClose(posterior.mean, BlockFixtures.tensor(io, "mean"), "mean")
+            try assertFixtureClose(posterior.logvar, BlockFixtures.tensor(io, "logvar"), "logvar")
+            try assertFixtureClose(posterior.std, BlockFixtures.tensor(io, "std"), "std")
             XCTAssertTrue(posterior.mode() === posterior.mean)
             let sample = try posterior.sample(generator: Generator(seed: 1234))
-            try assertBlockClose(sample, BlockFixtures.tensor(io, "sample"), "sample")
-            try assertBlockClose(vae.decode(BlockFixtures.tensor(io, "sample")), BlockFixtures.tensor(io, "decoded"),
+            try assertFixtureClose(sample, BlockFixtures.tensor(io, "sample"), "sample")
+            try assertFixtureClose(vae.decode(BlockFixtures.tensor(io, "sample")), BlockFixtures.tensor(io, "decoded"),
                                  "decoded")
         }
     }
@@ -116,8 +116,8 @@ final class VAETests: XCTestCase {
             let bias = try XCTUnwrap(vae.quantConv?.bias)
             try bias.add_(Tensor([0, 0, 0, 0, 100, 100, -100, -100] as [Float]))
             let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
-            try assertBlockClose(posterior.mean, BlockFixtures.tensor(io, "big_logvar.mean"), "mean")
-            try assertBlockClose(posterior.logvar, BlockFixtures.tensor(io, "big_logvar.logvar"), "clamped logvar")
+            try assertFixtureClose(posterior.mean, BlockFixtures.tensor(io, "big_logvar.mean"), "mean")
+            try assertFixtureClose(posterior.logvar, BlockFixtures.tensor(io, "big_logvar.logvar"), "clamped logvar")
             XCTAssertEqual(try posterior.logvar.amax().item(), 20)
             XCTAssertEqual(try posterior.logvar.amin().item(), -30)
         }
@@ -138,14 +138,14 @@ final class VAETests: XCTestCase {
         let io = try BlockFixtures.load("vae_tiny_io")
         let z = try BlockFixtures.tensor(io, "z").clone().requiringGrad()
         let out = try vae.decode(z)
-        try assertBlockClose(out, BlockFixtures.tensor(io, "z_decoded"), "z_decoded")
+        try assertFixtureClose(out, BlockFixtures.tensor(io, "z_decoded"), "z_decoded")
         try (out * BlockFixtures.tensor(io, "upstream")).sum().backward()
-        try assertBlockClose(XCTUnwrap(z.grad()), BlockFixtures.tensor(io, "grad.z"), "grad.z")
+        try assertFixtureClose(XCTUnwrap(z.grad()), BlockFixtures.tensor(io, "grad.z"), "grad.z")
         let parameters = vae.stateDict()
         let expected = BlockFixtures.strip(io, prefix: "grad.param")
         XCTAssertFalse(expected.isEmpty)
         for (name, grad) in expected {
-            try assertBlockClose(XCTUnwrap(parameters[name]?.grad(), name), grad, "grad \(name)")
+            try assertFixtureClose(XCTUnwrap(parameters[name]?.grad(), name), grad, "grad \(name)")
         }
     }
 
@@ -168,7 +168,7 @@ final class VAETests: XCTestCase {
             try results.append([posterior.mean.detach(), XCTUnwrap(image.grad())] + gradients)
         }
         for (plain, checkpointed) in zip(results[0], results[1]) {
-            try assertBlockClose(checkpointed, plain, rtol: 0, atol: 0, "encoder checkpointing")
+            try assertFixtureClose(checkpointed, plain, rtol: 0, atol: 0, "encoder checkpointing")
         }
     }
 
