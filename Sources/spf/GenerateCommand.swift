@@ -56,6 +56,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name (default: the model's own, else DDIM).")
     var scheduler: String?
 
+    @Option(help: "Use the text encoder's hidden state this many layers before the last (diffusers' clip_skip; A1111's 'clip skip 2' is 1).")
+    var clipSkip: Int?
+
     @Option(help: "Start from these latents (safetensors file holding one tensor) instead of the seed.")
     var initLatents: String?
 
@@ -85,7 +88,7 @@ struct GenerateCommand: ParsableCommand {
         let samplerName = pipeline.schedulerName(for: options)
         FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(width)x\(height), batch \(batch)\n".utf8))
         let progress = ProgressReporter(label: "denoising")
-        let images = try pipeline.generate(options, initialLatents: latents) { step, total in
+        let images = try pipeline.generate(options, initialLatents: latents, clipSkip: clipSkip) { step, total in
             progress.update(step, of: total)
         }
 
@@ -93,7 +96,7 @@ struct GenerateCommand: ParsableCommand {
         let text: [(key: String, value: String)] = [
             ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", String(seed)), ("steps", String(steps)),
             ("scheduler", samplerName), ("guidance_scale", String(guidance)), ("model", model),
-            ("init_latents", initLatents ?? ""), ("software", "spf-portrait"),
+            ("init_latents", initLatents ?? ""), ("clip_skip", clipSkip.map(String.init) ?? ""), ("software", "spf-portrait"),
         ]
         for index in 0..<images.shape[0] {
             let image = try RGBImage(tensor: images.select(dim: 0, index: index))
