@@ -44,10 +44,8 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
     public func reset() { counter = StepCounter() }
 
     public func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor {
-        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
-        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
-        let sigma = try sigmas.select(dim: 0, index: index)
-        return try sample / (sigma.pow(2) + 1).pow(0.5)
+        try eulerScaleModelInput(sample, timestep: timestep, sigmas: sigmas, timestepValues: timestepValues,
+                                 counter: &counter, scheduler: className)
     }
 
     public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
@@ -60,12 +58,9 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
         }
         let sigma = try sigmas.select(dim: 0, index: index)
         let sample = try sample.to(.float32)
-        let predOriginal: Tensor
-        switch config.predictionType {
-        case .vPrediction:
-            predOriginal = try modelOutput * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + sample / (sigma.pow(2) + 1)
-        default: predOriginal = try sample - sigma * modelOutput
-        }
+        // init rejects prediction_type "sample", so this is epsilon or v.
+        let predOriginal = try eulerPredictedOriginal(modelOutput: modelOutput, sample: sample, sigma: sigma,
+                                                      predictionType: config.predictionType)
         let sigmaFrom = sigma
         let sigmaTo = try sigmas.select(dim: 0, index: index + 1)
         let sigmaUp = try (sigmaTo.pow(2) * (sigmaFrom.pow(2) - sigmaTo.pow(2)) / sigmaFrom.pow(2)).pow(0.5)

@@ -51,10 +51,8 @@ public final class EulerDiscreteScheduler: Scheduler {
     public func reset() { counter = StepCounter() }
 
     public func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor {
-        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
-        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
-        let sigma = try sigmas.select(dim: 0, index: index)
-        return try sample / (sigma.pow(2) + 1).pow(0.5)
+        try eulerScaleModelInput(sample, timestep: timestep, sigmas: sigmas, timestepValues: timestepValues,
+                                 counter: &counter, scheduler: className)
     }
 
     public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
@@ -68,18 +66,34 @@ public final class EulerDiscreteScheduler: Scheduler {
         let sample = try sample.to(.float32)
         // s_churn is 0, so gamma is 0 and sigma_hat = sigma * 1 = sigma exactly.
         let sigma = try sigmas.select(dim: 0, index: index)
-        let predOriginal: Tensor
-        switch config.predictionType {
-        case .sample: predOriginal = modelOutput
-        case .epsilon: predOriginal = try sample - sigma * modelOutput
-        case .vPrediction:
-            predOriginal = try modelOutput * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + sample / (sigma.pow(2) + 1)
-        }
+        let predOriginal = try eulerPredictedOriginal(modelOutput: modelOutput, sample: sample, sigma: sigma,
+                                                      predictionType: config.predictionType)
         let derivative = try (sample - predOriginal) / sigma
         let dt = try sigmas.select(dim: 0, index: index + 1) - sigma
         let prev = try (sample + derivative * dt).to(modelOutput.dtype)
         counter.index = index + 1
         return SchedulerOutput(prevSample: prev, predOriginalSample: predOriginal)
+    }
+}
+
+/// The Euler schedulers' model input: sample / sqrt(sigma^2 + 1) at the current step.
+func eulerScaleModelInput(_ sample: Tensor, timestep: Double, sigmas: Tensor?, timestepValues: [Double],
+                          counter: inout StepCounter, scheduler: String) throws -> Tensor {
+    guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: scheduler) }
+    let index = try counter.current(for: timestep, in: timestepValues, scheduler: scheduler)
+    let sigma = try sigmas.select(dim: 0, index: index)
+    return try sample / (sigma.pow(2) + 1).pow(0.5)
+}
+
+/// The Euler schedulers' x0 estimate from the model output at `sigma`.
+func eulerPredictedOriginal(modelOutput: Tensor, sample: Tensor, sigma: Tensor, predictionType: PredictionType) throws
+    -> Tensor
+{
+    switch predictionType {
+    case .sample: return modelOutput
+    case .epsilon: return try sample - sigma * modelOutput
+    case .vPrediction:
+        return try modelOutput * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + sample / (sigma.pow(2) + 1)
     }
 }
 
