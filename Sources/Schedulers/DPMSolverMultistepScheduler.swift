@@ -141,10 +141,9 @@ public final class DPMSolverMultistepScheduler: Scheduler {
     public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
         -> SchedulerOutput
     {
-        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
+        let (sigmas, index) = try counter.step(for: timestep, sigmas: sigmas, in: timestepValues, fallbackToLast: true,
+                                               scheduler: className)
         let count = timestepValues.count
-        let index = try counter.current(for: timestep, in: timestepValues, fallbackToLast: true, scheduler: className)
-        guard index < count else { throw SchedulerError.scheduleFinished(scheduler: className, steps: count) }
         let lowerOrderFinal = index == count - 1
             && (config.eulerAtFinal || (config.lowerOrderFinal && count < 15) || config.finalSigmasType == "zero")
 

@@ -51,11 +51,7 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
     public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
         -> SchedulerOutput
     {
-        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
-        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
-        guard index < timestepValues.count else {
-            throw SchedulerError.scheduleFinished(scheduler: className, steps: timestepValues.count)
-        }
+        let (sigmas, index) = try counter.step(for: timestep, sigmas: sigmas, in: timestepValues, scheduler: className)
         let sigma = try sigmas.select(dim: 0, index: index)
         let sample = try sample.to(.float32)
         // init rejects prediction_type "sample", so this is epsilon or v.

@@ -58,11 +58,7 @@ public final class EulerDiscreteScheduler: Scheduler {
     public func stepOutput(modelOutput: Tensor, timestep: Double, sample: Tensor, generator: Generator?) throws
         -> SchedulerOutput
     {
-        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: className) }
-        let index = try counter.current(for: timestep, in: timestepValues, scheduler: className)
-        guard index < timestepValues.count else {
-            throw SchedulerError.scheduleFinished(scheduler: className, steps: timestepValues.count)
-        }
+        let (sigmas, index) = try counter.step(for: timestep, sigmas: sigmas, in: timestepValues, scheduler: className)
         let sample = try sample.to(.float32)
         // s_churn is 0, so gamma is 0 and sigma_hat = sigma * 1 = sigma exactly.
         let sigma = try sigmas.select(dim: 0, index: index)

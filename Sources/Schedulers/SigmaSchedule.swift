@@ -62,6 +62,16 @@ struct StepCounter {
         index = found
         return found
     }
+
+    /// The opening checks of a sigma-based sampler's step: timesteps set, `timestep` found, steps left.
+    /// Returns the sigmas and the step index.
+    mutating func step(for timestep: Double, sigmas: Tensor?, in values: [Double], fallbackToLast: Bool = false,
+                       scheduler: String) throws -> (sigmas: Tensor, index: Int) {
+        guard let sigmas else { throw SchedulerError.timestepsNotSet(scheduler: scheduler) }
+        let index = try current(for: timestep, in: values, fallbackToLast: fallbackToLast, scheduler: scheduler)
+        guard index < values.count else { throw SchedulerError.scheduleFinished(scheduler: scheduler, steps: values.count) }
+        return (sigmas, index)
+    }
 }
 
 extension SchedulerConfig {
