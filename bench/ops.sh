@@ -21,33 +21,22 @@ for round in $(seq "$ROUNDS"); do
     "$PY" bench/ops_torch.py --threads "$THREADS" --iterations "$ITERATIONS" 2>/dev/null >>"$out/torch.jsonl"
 done
 "$PY" - "$out/swift.jsonl" "$out/torch.jsonl" "$THREADS" "$ROUNDS" "$ITERATIONS" <<'PYEOF'
-import collections, datetime, json, pathlib, platform, re, sys
+import datetime, sys
+sys.path.insert(0, "bench")
+from report import best_rows, cpu_name, record_section
 swift_path, torch_path, threads, rounds, iterations = sys.argv[1:]
-def best(path):
-    result = collections.OrderedDict()
-    for line in open(path):
-        row = json.loads(line)
-        result[row["op"]] = min(result.get(row["op"], float("inf")), row["median_ms"])
-    return result
-swift, torch_ = best(swift_path), best(torch_path)
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+swift, torch_ = best_rows(swift_path), best_rows(torch_path)
 rows = ["| op | Swift (ms) | PyTorch (ms) | ratio |", "|---|---|---|---|"]
 worst = 0
-for op, ms in swift.items():
-    ratio = ms / torch_[op]
+for op, row in swift.items():
+    ms, ref = row["median_ms"], torch_[op]["median_ms"]
+    ratio = ms / ref
     worst = max(worst, ratio)
-    rows.append(f"| {op} | {ms:.2f} | {torch_[op]:.2f} | {ratio:.3f} |")
+    rows.append(f"| {op} | {ms:.2f} | {ref:.2f} | {ratio:.3f} |")
 table = "\n".join(rows)
 print(table)
 print(f"worst ratio {worst:.3f} (target <= 1.05)")
-section = (f"## ops\n\n`bench/ops.sh` on {datetime.date.today()}: {cpu}, {threads} threads, libtorch 2.13.0+cpu, "
-           f"best of {rounds} alternating rounds, each the median of {iterations} iterations.\n\n{table}\n\n"
-           f"Worst ratio: {worst:.3f} (target <= 1.05).\n")
-doc = pathlib.Path("docs/benchmarks.md")
-text = doc.read_text() if doc.exists() else "# Benchmarks\n\nRatios are Swift / PyTorch measured side by side in one run.\n\n"
-if "## ops\n" in text:
-    text = re.sub(r"## ops\n.*?(?=\n## |\Z)", section.rstrip("\n") + "\n", text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-doc.write_text(text)
+record_section("ops", f"## ops\n\n`bench/ops.sh` on {datetime.date.today()}: {cpu_name()}, {threads} threads, "
+               f"libtorch 2.13.0+cpu, best of {rounds} alternating rounds, each the median of {iterations} "
+               f"iterations.\n\n{table}\n\nWorst ratio: {worst:.3f} (target <= 1.05).\n")
 PYEOF

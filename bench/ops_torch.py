@@ -43,9 +43,10 @@ def cases():
             ("attention_sdpa", attention)]
 
 
-def median_seconds(iterations, body):
-    body()
-    body()
+def median_seconds(iterations, body, warm_up=2):
+    """Median wall time of `iterations` runs after `warm_up` untimed ones (the rule spf bench uses)."""
+    for _ in range(warm_up):
+        body()
     times = []
     for _ in range(iterations):
         start = time.perf_counter()

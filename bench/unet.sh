@@ -22,18 +22,11 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 "$PY" - "$out/swift.jsonl" "$out/torch.jsonl" "$THREADS" "$ROUNDS" <<'PYEOF'
-import collections, datetime, json, pathlib, re, sys
+import datetime, sys
+sys.path.insert(0, "bench")
+from report import best_rows, cpu_name, record_section
 swift_path, torch_path, threads, rounds = sys.argv[1:]
-def best(path):
-    result = collections.OrderedDict()
-    for line in open(path):
-        row = json.loads(line)
-        old = result.get(row["op"])
-        if old is None or row["median_ms"] < old["median_ms"]:
-            result[row["op"]] = row
-    return result
-swift, ref = best(swift_path), best(torch_path)
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+swift, ref = best_rows(swift_path), best_rows(torch_path)
 rows = ["| task | Swift (s) | diffusers (s) | ratio | Swift peak RSS (MB) | diffusers peak RSS (MB) |",
         "|---|---|---|---|---|---|"]
 for op, row in swift.items():
@@ -42,15 +35,8 @@ for op, row in swift.items():
                 f"{row['median_ms'] / r['median_ms']:.3f} | {row['peak_rss_mb']} | {r['peak_rss_mb']} |")
 table = "\n".join(rows)
 print(table)
-section = (f"## unet\n\n`bench/unet.sh` on {datetime.date.today()}: {cpu}, {threads} threads, libtorch 2.13.0+cpu, "
-           f"diffusers 0.42.1, best of {rounds} alternating rounds. unet_train: SD 1.5 UNet forward+backward, "
-           f"batch 1, 64x64 latents, every parameter trainable. unet_sample: 20 DDIM steps with CFG (UNet batch 2), "
-           f"32x32 latents.\n\n{table}\n\nTarget ratio <= 1.0.\n")
-doc = pathlib.Path("docs/benchmarks.md")
-text = doc.read_text() if doc.exists() else "# Benchmarks\n\nRatios are Swift / PyTorch measured side by side in one run.\n\n"
-if "## unet\n" in text:
-    text = re.sub(r"## unet\n.*?(?=\n## |\Z)", section.rstrip("\n") + "\n", text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-doc.write_text(text)
+record_section("unet", f"## unet\n\n`bench/unet.sh` on {datetime.date.today()}: {cpu_name()}, {threads} threads, "
+               f"libtorch 2.13.0+cpu, diffusers 0.42.1, best of {rounds} alternating rounds. unet_train: SD 1.5 "
+               f"UNet forward+backward, batch 1, 64x64 latents, every parameter trainable. unet_sample: 20 DDIM "
+               f"steps with CFG (UNet batch 2), 32x32 latents.\n\n{table}\n\nTarget ratio <= 1.0.\n")
 PYEOF

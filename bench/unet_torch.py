@@ -2,29 +2,17 @@
 import argparse
 import json
 import resource
-import statistics
 import sys
-import time
 
 sys.modules["torchvision"] = None  # not needed; its wheel may not import with this torch
 import torch
 from diffusers import DDIMScheduler, UNet2DConditionModel
+from ops_torch import median_seconds
 
 
 def sd15_unet():
     return UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
                                 block_out_channels=(320, 640, 1280, 1280), layers_per_block=2)
-
-
-def timed(iterations, warm_up, body):
-    for _ in range(warm_up):
-        body()
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        body()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():
@@ -48,7 +36,7 @@ def main():
             unet.zero_grad(set_to_none=True)
             unet(sample, timestep, encoder_hidden_states=context).sample.square().mean().backward()
 
-        seconds = timed(args.iterations, 1, step)
+        seconds = median_seconds(args.iterations, step, warm_up=1)
     else:
         size = args.latent_size or 32
         scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
@@ -64,7 +52,7 @@ def main():
                 guided = noise[0] + (noise[1] - noise[0]) * 7.5
                 latents = scheduler.step(guided, t, latents).prev_sample
 
-        seconds = timed(1, 0, loop)
+        seconds = median_seconds(1, loop, warm_up=0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(json.dumps({"op": f"unet_{args.task}", "median_ms": seconds * 1000, "peak_rss_mb": peak}))
 
