@@ -79,17 +79,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors"], exclude: ["Fixtures"]),
+        // The one comparison rule of the parity tests (per-kind budgets, fixtures' machine records).
+        .target(name: "ParityTesting", dependencies: ["Torch", "SafeTensors"], path: "Tests/ParityTesting"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
         .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "SafeTensors", "Torch"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "StableDiffusionTests",
-                    dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers"], exclude: ["Fixtures"]),
+                    dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -5,7 +5,7 @@ import XCTest
 /// written by tools/reference/ops_fixtures.py): values and gradients.
 final class ElementwiseParityTests: SingleThreadedTestCase {
     func testUnaryOps() throws {
-        let fx = try Fixtures.load("ops_elementwise")
+        let fx = try referenceFixtures.load("ops_elementwise")
         let ops: [(String, (Tensor) throws -> Tensor)] = [
             ("neg", { try $0.neg() }), ("exp", { try $0.exp() }), ("log", { try $0.log() }),
             ("sqrt", { try $0.sqrt() }), ("rsqrt", { try $0.rsqrt() }), ("abs", { try $0.abs() }),
@@ -15,77 +15,77 @@ final class ElementwiseParityTests: SingleThreadedTestCase {
             ("sign", { try $0.sign() }), ("floor", { try $0.floor() }), ("ceil", { try $0.ceil() }),
             ("round", { try $0.round() }), ("neg_operator", { try -$0 }),
         ]
-        for (name, f) in ops { try checkOp(fx, name) { try f($0[0]) } }
+        for (name, f) in ops { try checkOp(fx, name, .elementwise) { try f($0[0]) } }
     }
 
     func testPredicatesOnSpecialValues() throws {
-        let fx = try Fixtures.load("ops_elementwise")
-        try checkOp(fx, "logical_not") { try $0[0].logicalNot() }
-        try checkOp(fx, "isnan") { try $0[0].isNaN() }
-        try checkOp(fx, "isfinite") { try $0[0].isFinite() }
+        let fx = try referenceFixtures.load("ops_elementwise")
+        try checkOp(fx, "logical_not", .elementwise) { try $0[0].logicalNot() }
+        try checkOp(fx, "isnan", .elementwise) { try $0[0].isNaN() }
+        try checkOp(fx, "isfinite", .elementwise) { try $0[0].isFinite() }
     }
 
     func testBinaryOpsWithBroadcasting() throws {
-        let fx = try Fixtures.load("ops_elementwise")
-        try checkOp(fx, "add") { try $0[0] + $0[1] }
-        try checkOp(fx, "add_alpha") { try $0[0].add($0[1], alpha: -0.75) }
-        try checkOp(fx, "sub") { try $0[0] - $0[1] }
-        try checkOp(fx, "mul") { try $0[0] * $0[1] }
-        try checkOp(fx, "div") { try $0[0] / $0[1] }
-        try checkOp(fx, "pow") { try $0[0].pow($0[1]) }
-        try checkOp(fx, "maximum") { try $0[0].maximum($0[1]) }
-        try checkOp(fx, "minimum") { try $0[0].minimum($0[1]) }
+        let fx = try referenceFixtures.load("ops_elementwise")
+        try checkOp(fx, "add", .elementwise) { try $0[0] + $0[1] }
+        try checkOp(fx, "add_alpha", .elementwise) { try $0[0].add($0[1], alpha: -0.75) }
+        try checkOp(fx, "sub", .elementwise) { try $0[0] - $0[1] }
+        try checkOp(fx, "mul", .elementwise) { try $0[0] * $0[1] }
+        try checkOp(fx, "div", .elementwise) { try $0[0] / $0[1] }
+        try checkOp(fx, "pow", .elementwise) { try $0[0].pow($0[1]) }
+        try checkOp(fx, "maximum", .elementwise) { try $0[0].maximum($0[1]) }
+        try checkOp(fx, "minimum", .elementwise) { try $0[0].minimum($0[1]) }
         // The named forms give the same as the operators.
-        try checkOp(fx, "add") { try $0[0].add($0[1]) }
-        try checkOp(fx, "sub") { try $0[0].sub($0[1]) }
-        try checkOp(fx, "mul") { try $0[0].mul($0[1]) }
-        try checkOp(fx, "div") { try $0[0].div($0[1]) }
+        try checkOp(fx, "add", .elementwise) { try $0[0].add($0[1]) }
+        try checkOp(fx, "sub", .elementwise) { try $0[0].sub($0[1]) }
+        try checkOp(fx, "mul", .elementwise) { try $0[0].mul($0[1]) }
+        try checkOp(fx, "div", .elementwise) { try $0[0].div($0[1]) }
     }
 
     func testComparisonsAndLogic() throws {
-        let fx = try Fixtures.load("ops_elementwise")
+        let fx = try referenceFixtures.load("ops_elementwise")
         let tensorForms: [(String, (Tensor, Tensor) throws -> Tensor)] = [
             ("eq", { try $0.eq($1) }), ("ne", { try $0.ne($1) }), ("gt", { try $0.gt($1) }),
             ("ge", { try $0.ge($1) }), ("lt", { try $0.lt($1) }), ("le", { try $0.le($1) }),
         ]
-        for (name, f) in tensorForms { try checkOp(fx, name) { try f($0[0], $0[1]) } }
+        for (name, f) in tensorForms { try checkOp(fx, name, .elementwise) { try f($0[0], $0[1]) } }
         let scalarForms: [(String, (Tensor) throws -> Tensor)] = [
             ("eq", { try $0.eq(1) }), ("ne", { try $0.ne(1) }), ("gt", { try $0.gt(1) }),
             ("ge", { try $0.ge(1) }), ("lt", { try $0.lt(1) }), ("le", { try $0.le(1) }),
         ]
-        for (name, f) in scalarForms { try checkOp(fx, name + "_scalar") { try f($0[0]) } }
-        try checkOp(fx, "logical_and") { try $0[0].logicalAnd($0[1]) }
-        try checkOp(fx, "logical_or") { try $0[0].logicalOr($0[1]) }
+        for (name, f) in scalarForms { try checkOp(fx, name + "_scalar", .exact) { try f($0[0]) } }
+        try checkOp(fx, "logical_and", .elementwise) { try $0[0].logicalAnd($0[1]) }
+        try checkOp(fx, "logical_or", .elementwise) { try $0[0].logicalOr($0[1]) }
     }
 
     func testScalarOperators() throws {
-        let fx = try Fixtures.load("ops_elementwise")
-        try checkOp(fx, "add_scalar") { try $0[0] + 0.25 }
-        try checkOp(fx, "add_scalar") { try 0.25 + $0[0] }
-        try checkOp(fx, "sub_scalar") { try $0[0] - 1.5 }
-        try checkOp(fx, "mul_scalar") { try $0[0] * -3.0 }
-        try checkOp(fx, "mul_scalar") { try -3.0 * $0[0] }
-        try checkOp(fx, "div_scalar") { try $0[0] / 7.0 }
-        try checkOp(fx, "rsub_scalar") { try 2.0 - $0[0] }
-        try checkOp(fx, "rdiv_scalar") { try 2.0 / $0[0] }
-        try checkOp(fx, "pow_scalar") { try $0[0].pow(3.0) }
-        try checkOp(fx, "pow_half") { try $0[0].pow(0.5) }
-        try checkOp(fx, "scalar_pow") { try pow(2.0, $0[0]) }
-        try checkOp(fx, "remainder_scalar") { try $0[0].remainder(0.7) }
+        let fx = try referenceFixtures.load("ops_elementwise")
+        try checkOp(fx, "add_scalar", .elementwise) { try $0[0] + 0.25 }
+        try checkOp(fx, "add_scalar", .elementwise) { try 0.25 + $0[0] }
+        try checkOp(fx, "sub_scalar", .elementwise) { try $0[0] - 1.5 }
+        try checkOp(fx, "mul_scalar", .elementwise) { try $0[0] * -3.0 }
+        try checkOp(fx, "mul_scalar", .elementwise) { try -3.0 * $0[0] }
+        try checkOp(fx, "div_scalar", .elementwise) { try $0[0] / 7.0 }
+        try checkOp(fx, "rsub_scalar", .elementwise) { try 2.0 - $0[0] }
+        try checkOp(fx, "rdiv_scalar", .elementwise) { try 2.0 / $0[0] }
+        try checkOp(fx, "pow_scalar", .elementwise) { try $0[0].pow(3.0) }
+        try checkOp(fx, "pow_half", .elementwise) { try $0[0].pow(0.5) }
+        try checkOp(fx, "scalar_pow", .elementwise) { try pow(2.0, $0[0]) }
+        try checkOp(fx, "remainder_scalar", .elementwise) { try $0[0].remainder(0.7) }
     }
 
     func testWhereClampLerp() throws {
-        let fx = try Fixtures.load("ops_elementwise")
-        try checkOp(fx, "where") { try $0[1].where($0[0], else: $0[2]) }
-        try checkOp(fx, "clamp") { try $0[0].clamp(min: -0.5, max: 0.75) }
-        try checkOp(fx, "clamp_min") { try $0[0].clamp(min: -0.25) }
-        try checkOp(fx, "clamp_max") { try $0[0].clamp(max: 0.5) }
-        try checkOp(fx, "lerp") { try $0[0].lerp($0[1], weight: 0.3) }
+        let fx = try referenceFixtures.load("ops_elementwise")
+        try checkOp(fx, "where", .elementwise) { try $0[1].where($0[0], else: $0[2]) }
+        try checkOp(fx, "clamp", .elementwise) { try $0[0].clamp(min: -0.5, max: 0.75) }
+        try checkOp(fx, "clamp_min", .elementwise) { try $0[0].clamp(min: -0.25) }
+        try checkOp(fx, "clamp_max", .elementwise) { try $0[0].clamp(max: 0.5) }
+        try checkOp(fx, "lerp", .elementwise) { try $0[0].lerp($0[1], weight: 0.3) }
     }
 
     /// The in-place updates change the first input; the fixture holds it after the update.
     func testInPlaceUpdates() throws {
-        let fx = try Fixtures.load("ops_elementwise")
+        let fx = try referenceFixtures.load("ops_elementwise")
         let updates: [(String, ([Tensor]) throws -> Void)] = [
             ("inplace_add", { try $0[0].add_($0[1], alpha: 0.5) }),
             ("inplace_add_scalar", { try $0[0].add_(1.25) }),
@@ -101,7 +101,7 @@ final class ElementwiseParityTests: SingleThreadedTestCase {
             ("inplace_fill", { try $0[0].fill_(2.5) }),
         ]
         for (name, update) in updates {
-            try checkOp(fx, name) { inputs in
+            try checkOp(fx, name, .elementwise) { inputs in
                 try update(inputs)
                 return inputs[0]
             }

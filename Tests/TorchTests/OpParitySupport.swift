@@ -1,15 +1,28 @@
 import Foundation
 import Torch
+import ParityTesting
 import XCTest
+
+/// What an op computes, which decides its budget on another CPU (Tests/ParityTesting/Budget.swift).
+enum OpKind {
+    /// Copies, views, indexing, conversions, comparisons: the same bits everywhere.
+    case exact
+    /// Elementwise math (vectorized kernels of exp, tanh, erf... differ by a few ulps across ISAs).
+    case elementwise
+    /// Sums of products: reductions, GEMM, convolution, normalization, softmax, attention.
+    case reduction
+}
 
 /// Replays one op recorded by tools/reference/ops_fixtures.py. The fixture holds, for op `name`:
 /// `name.input<i>`, `name.out` (or `name.out<k>` for several outputs), `name.upstream[<k>]` for the
 /// differentiable outputs and `name.grad<i>` = d/d input<i> of sum_k (out<k> * upstream<k>).sum().
 ///
 /// `op` receives fresh copies of the inputs (leaves that require grad wherever a gradient was recorded) and
-/// returns its outputs; values, dtypes and gradients are compared with `assertClose`.
-/// Set OPS_FIXTURE_ERRORS=1 to print every comparison that is not bit-exact with its measured error.
-func checkOps(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5, atol: Double = 1e-6,
+/// returns its outputs; values and gradients are compared with `assertParity`: bit-exact on the machine that
+/// recorded the fixtures, elsewhere within `kind`'s budget. Op fixtures hold at most a few thousand elements,
+/// so the element count of the largest tensor involved bounds every reduction length; gradients are always
+/// judged as reductions (the gradient of a broadcast input is a sum).
+func checkOps(_ fixtures: [String: Tensor], _ name: String, _ kind: OpKind,
               file: StaticString = #filePath, line: UInt = #line, _ op: ([Tensor]) throws -> [Tensor]) throws {
     func fixture(_ suffix: String) -> Tensor? { fixtures["\(name).\(suffix)"] }
 
@@ -33,10 +46,16 @@ func checkOps(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5,
         XCTFail("fixture has no \(name).out", file: file, line: line)
         return
     }
+    let length = (inputs + expected).map(\.numel).max() ?? 1
+    let valueBudget: Budget = switch kind {
+    case .exact: .exact
+    case .elementwise: .elementwise
+    case .reduction: .reduction(length: length)
+    }
     XCTAssertEqual(outputs.count, expected.count, "\(name): number of outputs", file: file, line: line)
     for (k, (actual, reference)) in zip(outputs, expected).enumerated() {
         let label = expected.count == 1 ? "\(name).out" : "\(name).out\(k)"
-        try compare(actual, reference, label, rtol: rtol, atol: atol, file: file, line: line)
+        try assertParity(actual, reference, valueBudget, label, in: referenceFixtures, file: file, line: line)
     }
 
     var terms: [Tensor] = []
@@ -57,34 +76,15 @@ func checkOps(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5,
             XCTFail("\(name): input \(i) received no gradient", file: file, line: line)
             continue
         }
-        try compare(gradient, fixture("grad\(i)")!, "\(name).grad\(i)", rtol: rtol, atol: atol, file: file,
-                    line: line)
+        try assertParity(gradient, fixture("grad\(i)")!, .reduction(length: length), "\(name).grad\(i)",
+                         in: referenceFixtures, file: file, line: line)
     }
 }
 
 /// `checkOps` for an op with one output.
-func checkOp(_ fixtures: [String: Tensor], _ name: String, rtol: Double = 1e-5, atol: Double = 1e-6,
+func checkOp(_ fixtures: [String: Tensor], _ name: String, _ kind: OpKind,
              file: StaticString = #filePath, line: UInt = #line, _ op: ([Tensor]) throws -> Tensor) throws {
-    try checkOps(fixtures, name, rtol: rtol, atol: atol, file: file, line: line) { [try op($0)] }
-}
-
-/// Same dtype, and the same bits or else `assertClose`; with OPS_FIXTURE_ERRORS=1, reports the measured error of
-/// anything that is not bit-exact.
-func compare(_ actual: Tensor, _ expected: Tensor, _ label: String, rtol: Double = 1e-5, atol: Double = 1e-6,
-             file: StaticString = #filePath, line: UInt = #line) throws {
-    XCTAssertEqual(actual.dtype, expected.dtype, "\(label): dtype", file: file, line: line)
-    // The same bits are equal, infinities and NaNs included (which assertClose's |a - b| cannot judge).
-    if actual.shape == expected.shape, actual.dtype == expected.dtype, try actual.bytes() == expected.bytes() {
-        return
-    }
-    try assertClose(actual, expected, rtol: rtol, atol: atol, label, file: file, line: line)
-    if ProcessInfo.processInfo.environment["OPS_FIXTURE_ERRORS"] == "1", actual.shape == expected.shape {
-        let a = try actual.to(.float64)
-        let b = try expected.to(.float64)
-        let error = try (a - b).abs().amax().item()
-        let scale = try b.abs().amax().item()
-        print("ops parity: \(label) not bit-exact: max abs error \(error), max |expected| \(scale)")
-    }
+    try checkOps(fixtures, name, kind, file: file, line: line) { [try op($0)] }
 }
 
 /// Base of the parity tests and the leak test: one intra-op thread, as the fixtures were recorded
