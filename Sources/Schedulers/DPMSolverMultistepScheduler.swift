@@ -13,7 +13,7 @@ public final class DPMSolverMultistepScheduler: Scheduler {
     public private(set) var timestepValues: [Double] = []
     public private(set) var sigmas: Tensor?
     public var initNoiseSigma: Double { 1.0 }
-    private let sigmaSchedule: SigmaSchedule
+    let sigmaSchedule: SigmaSchedule
     /// log(alpha_t) - log(sigma_t) per training timestep (float32), for lambda_min_clipped.
     private let lambdas: [Float]
     private var counter = StepCounter()

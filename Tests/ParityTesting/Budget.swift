@@ -50,6 +50,20 @@ public struct Budget: Sendable, CustomStringConvertible {
                exactOnSameMachine: true)
     }
 
+    /// A chain of `length` multiplications (cumprod of a noise schedule): each rounds by at most half an ulp
+    /// relative to the running product, and the errors of independent roundings add like a random walk, so the
+    /// element's own relative error grows like sqrt(length).
+    public static func product(length: Int) -> Budget {
+        Budget(kind: "product(\(length))", ulps: 8 * Double(max(length, 1)).squareRoot(), scaleUnits: 0,
+               exactOnSameMachine: true)
+    }
+
+    /// Two error sources in sequence: their bounds add.
+    public static func + (a: Budget, b: Budget) -> Budget {
+        Budget(kind: "\(a.kind) + \(b.kind)", ulps: a.ulps + b.ulps, scaleUnits: a.scaleUnits + b.scaleUnits,
+               exactOnSameMachine: a.exactOnSameMachine && b.exactOnSameMachine)
+    }
+
     /// The same bound, without requiring bit-exactness on the recording machine.
     public var notBitExact: Budget {
         Budget(kind: kind + ", threaded", ulps: ulps, scaleUnits: scaleUnits, exactOnSameMachine: false)

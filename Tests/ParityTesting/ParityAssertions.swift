@@ -8,7 +8,8 @@ import XCTest
 /// - elsewhere, every element within `budget` (integer and boolean tensors: exact).
 /// Prints the worst distance of every check (`parity: <label>: ...`).
 public func assertParity(_ actual: Tensor, _ expected: Tensor, _ budget: Budget, _ label: @autoclosure () -> String,
-                         in fixtures: FixtureSet, file: StaticString = #filePath, line: UInt = #line) throws {
+                         in fixtures: FixtureSet, precision: DType? = nil, file: StaticString = #filePath,
+                         line: UInt = #line) throws {
     let name = label()
     XCTAssertEqual(actual.dtype, expected.dtype, "\(name): dtype", file: file, line: line)
     XCTAssertEqual(actual.shape, expected.shape, "\(name): shape", file: file, line: line)
@@ -17,7 +18,7 @@ public func assertParity(_ actual: Tensor, _ expected: Tensor, _ budget: Budget,
         print("parity: \(name): bit-exact")
         return
     }
-    guard let format = FloatFormat.of(expected.dtype) else {
+    guard let format = FloatFormat.of(precision ?? expected.dtype) else {
         let differing = try zip(actual.to(.float64).toArray(Double.self), expected.to(.float64).toArray(Double.self))
             .filter { $0 != $1 }.count
         XCTFail("\(name): \(differing) of \(expected.numel) \(expected.dtype) elements differ (integers are exact)",
@@ -38,11 +39,20 @@ public func assertParity(_ actual: Tensor, _ expected: Tensor, _ budget: Budget,
     XCTAssert(distance.worstFraction <= 1, "\(name): over budget: \(report)", file: file, line: line)
 }
 
+/// `assertParity` for a scalar computed in `dtype`'s precision but carried as a Double (init_noise_sigma).
+public func assertParity(_ actual: Double, _ expected: Double, precision dtype: DType, _ budget: Budget,
+                         _ label: @autoclosure () -> String, in fixtures: FixtureSet,
+                         file: StaticString = #filePath, line: UInt = #line) throws {
+    try assertParity(Tensor([actual]), Tensor([expected]), budget, label(), in: fixtures, precision: dtype,
+                     file: file, line: line)
+}
+
 /// Integers made by rounding floats (timesteps): equal, or off by one where the unrounded float `sources[i]`
-/// lies within `budget` of the rounding boundary (x.5 for round-half-even), so that another CPU's last bit
-/// may legitimately round it the other way. Exact on the recording machine.
-public func assertRoundedIntegers(_ actual: [Int], _ expected: [Int], sources: [Double], format: FloatFormat,
-                                  budget: Budget, _ label: @autoclosure () -> String, in fixtures: FixtureSet,
+/// lies within `budget` of the rounding boundary (x.5 for round-half-even, the integers for truncation), so
+/// that another CPU's last bit may legitimately round it the other way. Exact on the recording machine.
+public func assertRoundedIntegers(_ actual: [Int], _ expected: [Int], sources: [Double],
+                                  rounding: FloatingPointRoundingRule, format: FloatFormat, budget: Budget,
+                                  _ label: @autoclosure () -> String, in fixtures: FixtureSet,
                                   file: StaticString = #filePath, line: UInt = #line) {
     let name = label()
     XCTAssertEqual(actual.count, expected.count, "\(name): count", file: file, line: line)
@@ -50,7 +60,7 @@ public func assertRoundedIntegers(_ actual: [Int], _ expected: [Int], sources: [
     let scale = sources.reduce(0) { max($0, abs($1)) }
     var nearBoundary = 0
     for i in actual.indices where actual[i] != expected[i] {
-        let boundary = sources[i].rounded(.down) + 0.5
+        let boundary = rounding == .towardZero ? sources[i].rounded() : sources[i].rounded(.down) + 0.5
         let allowed = budget.ulps * format.ulp(sources[i]) + budget.scaleUnits * format.unitRoundoff * scale
         let legitimate = abs(actual[i] - expected[i]) == 1 && abs(sources[i] - boundary) <= allowed
             && !(fixtures.bitExactExpected && budget.exactOnSameMachine)

@@ -2,29 +2,12 @@ import Foundation
 import SafeTensors
 import Schedulers
 import Torch
+import ParityTesting
 import XCTest
 
 /// Reference fixtures written by tools/reference/scheduler_fixtures.py (diffusers 0.42.1 on the same
-/// libtorch); tests never run Python.
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    /// Every tensor of `Fixtures/<name>.safetensors`.
-    static func load(_ name: String) throws -> [String: Tensor] {
-        try SafeTensors.load(path(name + ".safetensors"))
-    }
-
-    /// `Fixtures/<name>.json` as a JSON object.
-    static func json(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: directory.appendingPathComponent(name + ".json"))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TorchError("\(name).json is not a JSON object")
-        }
-        return object
-    }
-}
+/// libtorch) and the machine that wrote them; tests never run Python.
+let referenceFixtures = FixtureSet()
 
 /// The scheduler fixtures, loaded once for all test classes.
 final class SchedulerFixtures: @unchecked Sendable {
@@ -34,8 +17,11 @@ final class SchedulerFixtures: @unchecked Sendable {
     let meta: [String: Any]
 
     init() throws {
-        tensors = try Fixtures.load("schedulers")
-        meta = try Fixtures.json("schedulers")
+        tensors = try referenceFixtures.load("schedulers")
+        guard let object = try referenceFixtures.json("schedulers.json") as? [String: Any] else {
+            throw TorchError("schedulers.json is not a JSON object")
+        }
+        meta = object
     }
 
     static func get() throws -> SchedulerFixtures { try shared.get() }
@@ -69,25 +55,18 @@ final class SchedulerFixtures: @unchecked Sendable {
     }
 }
 
-/// Max |a - b| and max |b| over two tensors, in float64.
-func maxError(_ actual: Tensor, _ expected: Tensor) throws -> (error: Double, scale: Double) {
-    let a = try actual.to(.float64)
-    let b = try expected.to(.float64)
-    guard b.numel > 0 else { return (0, 0) }
-    return (try (a - b).abs().amax().item(), try b.abs().amax().item())
+/// Budgets of the scheduler arithmetic on another CPU. The training schedule is float32 torch math: betas
+/// (elementwise), then alphas_cumprod, a product of `numTrainTimesteps` factors; everything downstream
+/// (sigmas, noisy samples, SNR) inherits that product's error plus a few elementwise steps of its own.
+enum SchedulerBudget {
+    static let schedule = Budget.product(length: 1000) + .elementwise
+    /// A sampling loop after `step + 1` steps: the schedule, the initial latents' Box-Muller draw, and about
+    /// four dependent elementwise updates (model stand-in, scaling, update, noise) per step.
+    static func loop(step: Int) -> Budget { schedule + .elementwise(steps: 3 + 4 * (step + 1)) }
 }
 
-/// Asserts equal shapes and max |a - b| <= atol + rtol * max|b|, printing the measured error on failure.
-func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
-                 _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) throws {
-    XCTAssertEqual(actual.shape, expected.shape, "shape \(message())", file: file, line: line)
-    guard actual.shape == expected.shape else { return }
-    let (error, scale) = try maxError(actual, expected)
-    XCTAssert(error <= atol + rtol * scale,
-              "max abs error \(error) > \(atol) + \(rtol) * \(scale) \(message())", file: file, line: line)
-}
-
-/// Asserts the same dtype, shape and every element bit-for-bit equal.
+/// Asserts the same dtype, shape and every element bit-for-bit equal (results of one process compared with
+/// each other, which must not depend on the CPU).
 func assertIdentical(_ actual: Tensor, _ expected: Tensor, _ message: @autoclosure () -> String = "",
                      file: StaticString = #filePath, line: UInt = #line) throws {
     XCTAssertEqual(actual.dtype, expected.dtype, "dtype \(message())", file: file, line: line)
