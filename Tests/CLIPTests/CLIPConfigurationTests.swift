@@ -19,18 +19,18 @@ final class CLIPConfigurationTests: XCTestCase {
     }
 
     func testDecodesFixtureConfigs() throws {
-        let legacy = try CLIPTextConfig.load(contentsOf: Fixtures.url("text_legacy.json"))
+        let legacy = try CLIPTextConfig.load(contentsOf: referenceFixtures.url("text_legacy.json"))
         XCTAssertEqual(legacy, CLIPTextConfig(vocabSize: 1000, hiddenSize: 32, intermediateSize: 64, projectionDim: 16,
                                               numHiddenLayers: 3, numAttentionHeads: 4, maxPositionEmbeddings: 77,
                                               hiddenAct: .quickGelu, padTokenId: 1, bosTokenId: 998, eosTokenId: 2))
-        let eos = try CLIPTextConfig.load(contentsOf: Fixtures.url("text_eos.json"))
+        let eos = try CLIPTextConfig.load(contentsOf: referenceFixtures.url("text_eos.json"))
         XCTAssertEqual(eos.hiddenAct, .gelu)
         XCTAssertEqual(eos.eosTokenId, 500)
-        let vision = try CLIPVisionConfig.load(contentsOf: Fixtures.url("vision.json"))
+        let vision = try CLIPVisionConfig.load(contentsOf: referenceFixtures.url("vision.json"))
         XCTAssertEqual(vision, CLIPVisionConfig(hiddenSize: 32, intermediateSize: 64, projectionDim: 16,
                                                 numHiddenLayers: 2, numAttentionHeads: 4, numChannels: 3, imageSize: 32,
                                                 patchSize: 8, hiddenAct: .quickGelu))
-        let clip = try CLIPConfig.load(contentsOf: Fixtures.url("clip.json"))
+        let clip = try CLIPConfig.load(contentsOf: referenceFixtures.url("clip.json"))
         XCTAssertEqual(clip.projectionDim, 16)
         XCTAssertEqual(clip.textConfig.eosTokenId, 999)
         XCTAssertEqual(clip.visionConfig, vision)

@@ -1,15 +1,16 @@
 import CLIP
 import NN
 import Torch
+import ParityTesting
 import XCTest
 
 /// Parity with transformers 5.24's CLIPVisionModelWithProjection on a tiny random config (image 32, patch 8).
 final class CLIPVisionModelTests: XCTestCase {
     func load() throws -> (CLIPVisionModelWithProjection, [String: Tensor]) {
-        let f = try Fixtures.load("vision")
+        let f = try referenceFixtures.load("vision")
         let model = try CLIPVisionModelWithProjection(
-            CLIPVisionConfig.load(contentsOf: Fixtures.url("vision.json")), factory: .uninitialized)
-        try model.load(Fixtures.weights(f), source: "vision")
+            CLIPVisionConfig.load(contentsOf: referenceFixtures.url("vision.json")), factory: .uninitialized)
+        try model.load(fixtureWeights(f), source: "vision")
         return (model, f)
     }
 
@@ -23,13 +24,13 @@ final class CLIPVisionModelTests: XCTestCase {
         }
         XCTAssertNil(model.stateDict()["vision_model.embeddings.patch_embedding.bias"])
         let (output, embeds) = try Tensor.withNoGrad { try model(f.tensor("pixel_values")) }
-        try assertClose(output.lastHiddenState, f.tensor("last_hidden_state"), "last_hidden_state")
+        try assertParity(output.lastHiddenState, f.tensor("last_hidden_state"), forwardBudget, "last_hidden_state", in: referenceFixtures)
         XCTAssertEqual(output.hiddenStates.count, 3)
         for (i, state) in output.hiddenStates.enumerated() {
-            try assertClose(state, f.tensor("hidden_states.\(i)"), "hidden_states.\(i)")
+            try assertParity(state, f.tensor("hidden_states.\(i)"), forwardBudget, "hidden_states.\(i)", in: referenceFixtures)
         }
-        try assertClose(output.pooled, f.tensor("pooled"), "pooled")
-        try assertClose(embeds, f.tensor("image_embeds"), "image_embeds")
+        try assertParity(output.pooled, f.tensor("pooled"), forwardBudget, "pooled", in: referenceFixtures)
+        try assertParity(embeds, f.tensor("image_embeds"), forwardBudget, "image_embeds", in: referenceFixtures)
     }
 
     func testWrongImageSizeIsAnError() throws {
