@@ -50,10 +50,10 @@ final class UNetConfigTests: XCTestCase {
     }
 
     func testFixtureConfigsDecode() throws {
-        let tiny = try UNet2DConditionConfig.load(UNetFixtures.path("unet_tiny_config.json"))
+        let tiny = try UNet2DConditionConfig.load(referenceFixtures.path("unet_tiny_config.json"))
         XCTAssertEqual(tiny.blockOutChannels, [16, 32])
         XCTAssertEqual(tiny.downBlockTypes, ["CrossAttnDownBlock2D", "DownBlock2D"])
-        let linear = try UNet2DConditionConfig.load(UNetFixtures.path("unet_linear_config.json"))
+        let linear = try UNet2DConditionConfig.load(referenceFixtures.path("unet_linear_config.json"))
         XCTAssertEqual(linear.attentionHeadDim, .list([2, 4]))
         XCTAssertEqual(linear.layersPerBlock, .list([2, 1]))
         XCTAssertEqual(linear.transformerLayersPerBlock, .list([1, 2]))

@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Torch
+import ParityTesting
 import XCTest
 @testable import Diffusion
 
@@ -9,14 +10,14 @@ import XCTest
 /// configurations and SD 1.5's parameter count.
 final class VAETests: XCTestCase {
     func tinyVAE() throws -> AutoencoderKL {
-        let config = try AutoencoderKLConfig.load(BlockFixtures.path("vae_tiny_config.json"))
+        let config = try AutoencoderKLConfig.load(referenceFixtures.path("vae_tiny_config.json"))
         let vae = try AutoencoderKL(config, factory: .uninitialized)
-        try vae.load(BlockFixtures.load("vae_tiny_weights"), source: "vae_tiny_weights.safetensors")
+        try vae.load(referenceFixtures.load("vae_tiny_weights"), source: "vae_tiny_weights.safetensors")
         return vae
     }
 
     func testTinyConfigDecodes() throws {
-        let config = try AutoencoderKLConfig.load(BlockFixtures.path("vae_tiny_config.json"))
+        let config = try AutoencoderKLConfig.load(referenceFixtures.path("vae_tiny_config.json"))
         XCTAssertEqual(config.blockOutChannels, [16, 32])
         XCTAssertEqual(config.downBlockTypes, ["DownEncoderBlock2D", "DownEncoderBlock2D"])
         XCTAssertEqual(config.layersPerBlock, 1)
@@ -95,29 +96,28 @@ final class VAETests: XCTestCase {
 
     func testEncodeSampleDecodeMatchDiffusers() throws {
         let vae = try tinyVAE()
-        let io = try BlockFixtures.load("vae_tiny_io")
+        let io = try referenceFixtures.load("vae_tiny_io")
         try Tensor.withNoGrad {
-            let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
-            try assertFixtureClose(posterior.mean, BlockFixtures.tensor(io, "mean"), "mean")
-            try assertFixtureClose(posterior.logvar, BlockFixtures.tensor(io, "logvar"), "logvar")
-            try assertFixtureClose(posterior.std, BlockFixtures.tensor(io, "std"), "std")
+            let posterior = try vae.encode(io.fixture("image"))
+            try assertParity(posterior.mean, io.fixture("mean"), VAEBudget.forward, "mean", in: referenceFixtures)
+            try assertParity(posterior.logvar, io.fixture("logvar"), VAEBudget.forward, "logvar", in: referenceFixtures)
+            try assertParity(posterior.std, io.fixture("std"), VAEBudget.forward, "std", in: referenceFixtures)
             XCTAssertTrue(posterior.mode() === posterior.mean)
             let sample = try posterior.sample(generator: Generator(seed: 1234))
-            try assertFixtureClose(sample, BlockFixtures.tensor(io, "sample"), "sample")
-            try assertFixtureClose(vae.decode(BlockFixtures.tensor(io, "sample")), BlockFixtures.tensor(io, "decoded"),
-                                 "decoded")
+            try assertParity(sample, io.fixture("sample"), VAEBudget.forward, "sample", in: referenceFixtures)
+            try assertParity(vae.decode(io.fixture("sample")), io.fixture("decoded"), VAEBudget.forward, "decoded", in: referenceFixtures)
         }
     }
 
     func testLogvarIsClamped() throws {
         let vae = try tinyVAE()
-        let io = try BlockFixtures.load("vae_tiny_io")
+        let io = try referenceFixtures.load("vae_tiny_io")
         try Tensor.withNoGrad {
             let bias = try XCTUnwrap(vae.quantConv?.bias)
             try bias.add_(Tensor([0, 0, 0, 0, 100, 100, -100, -100] as [Float]))
-            let posterior = try vae.encode(BlockFixtures.tensor(io, "image"))
-            try assertFixtureClose(posterior.mean, BlockFixtures.tensor(io, "big_logvar.mean"), "mean")
-            try assertFixtureClose(posterior.logvar, BlockFixtures.tensor(io, "big_logvar.logvar"), "clamped logvar")
+            let posterior = try vae.encode(io.fixture("image"))
+            try assertParity(posterior.mean, io.fixture("big_logvar.mean"), VAEBudget.forward, "mean", in: referenceFixtures)
+            try assertParity(posterior.logvar, io.fixture("big_logvar.logvar"), VAEBudget.forward, "clamped logvar", in: referenceFixtures)
             XCTAssertEqual(try posterior.logvar.amax().item(), 20)
             XCTAssertEqual(try posterior.logvar.amin().item(), -30)
         }
@@ -135,31 +135,31 @@ final class VAETests: XCTestCase {
         let vae = try tinyVAE()
         vae.gradientCheckpointing = checkpointing
         try vae.setRequiresGrad(true)
-        let io = try BlockFixtures.load("vae_tiny_io")
-        let z = try BlockFixtures.tensor(io, "z").clone().requiringGrad()
+        let io = try referenceFixtures.load("vae_tiny_io")
+        let z = try io.fixture("z").clone().requiringGrad()
         let out = try vae.decode(z)
-        try assertFixtureClose(out, BlockFixtures.tensor(io, "z_decoded"), "z_decoded")
-        try (out * BlockFixtures.tensor(io, "upstream")).sum().backward()
-        try assertFixtureClose(XCTUnwrap(z.grad()), BlockFixtures.tensor(io, "grad.z"), "grad.z")
+        try assertParity(out, io.fixture("z_decoded"), VAEBudget.forward, "z_decoded", in: referenceFixtures)
+        try (out * io.fixture("upstream")).sum().backward()
+        try assertParity(XCTUnwrap(z.grad()), io.fixture("grad.z"), VAEBudget.backward, "grad.z", in: referenceFixtures)
         let parameters = vae.stateDict()
-        let expected = BlockFixtures.strip(io, prefix: "grad.param")
+        let expected = io.stripping(prefix: "grad.param.")
         XCTAssertFalse(expected.isEmpty)
         for (name, grad) in expected {
-            try assertFixtureClose(XCTUnwrap(parameters[name]?.grad(), name), grad, "grad \(name)")
+            try assertParity(XCTUnwrap(parameters[name]?.grad(), name), grad, VAEBudget.backward, "grad \(name)", in: referenceFixtures)
         }
     }
 
     /// diffusers' fixtures cover the decoder's gradients; the encoder's checkpointed blocks must give the
     /// same gradients as the plain run (the reentrant checkpoint recomputes exactly the same ops).
     func testEncoderCheckpointingKeepsGradients() throws {
-        let io = try BlockFixtures.load("vae_tiny_io")
+        let io = try referenceFixtures.load("vae_tiny_io")
         var results: [[Tensor]] = []
         for checkpointing in [false, true] {
             let vae = try tinyVAE()
             vae.gradientCheckpointing = checkpointing
             XCTAssertEqual(vae.encoder.gradientCheckpointing, checkpointing)
             try vae.setRequiresGrad(true)
-            let image = try BlockFixtures.tensor(io, "image").clone().requiringGrad()
+            let image = try io.fixture("image").clone().requiringGrad()
             let posterior = try vae.encode(image)
             try (posterior.mean.sum() + posterior.logvar.square().sum()).backward()
             let encoderParameters = vae.encoder.stateDict()
@@ -168,7 +168,7 @@ final class VAETests: XCTestCase {
             try results.append([posterior.mean.detach(), XCTUnwrap(image.grad())] + gradients)
         }
         for (plain, checkpointed) in zip(results[0], results[1]) {
-            try assertFixtureClose(checkpointed, plain, rtol: 0, atol: 0, "encoder checkpointing")
+            try assertParity(checkpointed, plain, .exact, "encoder checkpointing", in: referenceFixtures)
         }
     }
 

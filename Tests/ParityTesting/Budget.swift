@@ -58,6 +58,14 @@ public struct Budget: Sendable, CustomStringConvertible {
                exactOnSameMachine: true)
     }
 
+    /// A stated relative tolerance (of the expected tensor's largest magnitude, whose dtype is `dtype`) for
+    /// accuracy checks across precisions, such as a bfloat16 model against its float32 reference: the gap is
+    /// the format's, not the CPU's, so it is never required bit-exact.
+    public static func accuracy(relative: Double, of dtype: DType) -> Budget {
+        Budget(kind: "accuracy \(relative)", ulps: 0, scaleUnits: relative / (FloatFormat.of(dtype)?.unitRoundoff ?? 1),
+               exactOnSameMachine: false)
+    }
+
     /// Two error sources in sequence: their bounds add.
     public static func + (a: Budget, b: Budget) -> Budget {
         Budget(kind: "\(a.kind) + \(b.kind)", ulps: a.ulps + b.ulps, scaleUnits: a.scaleUnits + b.scaleUnits,
