@@ -42,11 +42,12 @@ public struct Budget: Sendable, CustomStringConvertible {
                scaleUnits: reductionConstant * Double(max(length, 1)).squareRoot(), exactOnSameMachine: true)
     }
 
-    /// A whole model or block: `depth` reductions of at most `length` terms in sequence, each adding its own
-    /// rounding on top of what came in.
+    /// A whole model or block: `depth` reductions of at most `length` terms in sequence. Each layer adds its
+    /// own independent rounding on top of what came in, so (like the terms of one reduction) the errors add in
+    /// quadrature: the bound grows like sqrt(length) * sqrt(depth).
     public static func model(length: Int, depth: Int) -> Budget {
         Budget(kind: "model(\(length)x\(depth))", ulps: 8,
-               scaleUnits: reductionConstant * Double(max(length, 1)).squareRoot() * Double(max(depth, 1)),
+               scaleUnits: reductionConstant * Double(max(length, 1)).squareRoot() * Double(max(depth, 1)).squareRoot(),
                exactOnSameMachine: true)
     }
 

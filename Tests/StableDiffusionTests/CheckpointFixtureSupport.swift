@@ -1,40 +1,25 @@
 import Foundation
 import SafeTensors
 import Torch
+import ParityTesting
 import XCTest
 @testable import StableDiffusion
 
-/// Reference fixtures written by tools/reference/checkpoint_fixtures.py (diffusers 0.42.1); tests never run Python.
-enum CheckpointFixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+/// Reference fixtures written by tools/reference/checkpoint_fixtures.py and pipeline_fixtures.py
+/// (diffusers 0.42.1), and the machine that wrote them; tests never run Python.
+let referenceFixtures = FixtureSet()
 
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    /// Every tensor of `Fixtures/<name>.safetensors`.
-    static func load(_ name: String) throws -> [String: Tensor] {
-        try SafeTensors.load(path(name + ".safetensors"))
-    }
-
-    static func json(_ name: String) throws -> Any {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(name)))
-    }
-
-    /// The tensors under `prefix`, with the prefix removed.
-    static func component(_ tensors: [String: Tensor], _ prefix: String) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: tensors.compactMap { key, value in
-            key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), value) : nil
-        })
-    }
-
+extension FixtureSet {
     /// A fresh empty folder under the system temporary directory.
-    static func temporaryFolder() throws -> String {
+    func temporaryFolder() throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url.path
     }
 }
 
-/// Asserts the same key set and, per key, the same dtype, shape and bytes (conversion copies values unchanged).
+/// Asserts the same key set and, per key, the same dtype, shape and bytes: conversion only moves and casts
+/// values (IEEE casts are exact), so this holds on every CPU (`Budget.exact` for whole state dicts).
 func assertIdentical(_ actual: [String: Tensor], _ expected: [String: Tensor], _ label: String,
                      file: StaticString = #filePath, line: UInt = #line) throws {
     let missing = Set(expected.keys).subtracting(actual.keys).sorted()

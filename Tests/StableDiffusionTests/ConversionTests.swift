@@ -1,6 +1,7 @@
 import Foundation
 import SafeTensors
 import Torch
+import ParityTesting
 import XCTest
 @testable import StableDiffusion
 
@@ -15,34 +16,34 @@ final class ConversionTests: XCTestCase {
         textEncoder: TextEncoderCheckpointLayout(numHiddenLayers: 2))
 
     func testTinyCheckpointMatchesDiffusersFromFile() throws {
-        let expected = try CheckpointFixtures.load("ckpt_diffusers_tiny")
-        let converted = try Self.tiny.convert(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"))
+        let expected = try referenceFixtures.load("ckpt_diffusers_tiny")
+        let converted = try Self.tiny.convert(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"))
         XCTAssertEqual(Set(converted.keys), Set(CheckpointComponent.allCases))
-        try assertIdentical(converted[.unet]!, CheckpointFixtures.component(expected, "unet."), "unet")
-        try assertIdentical(converted[.vae]!, CheckpointFixtures.component(expected, "vae."), "vae")
-        try assertIdentical(converted[.textEncoder]!, CheckpointFixtures.component(expected, "text_encoder."), "text_encoder")
+        try assertIdentical(converted[.unet]!, expected.stripping(prefix: "unet."), "unet")
+        try assertIdentical(converted[.vae]!, expected.stripping(prefix: "vae."), "vae")
+        try assertIdentical(converted[.textEncoder]!, expected.stripping(prefix: "text_encoder."), "text_encoder")
     }
 
     func testTinyCheckpointMatchesDiffusersFromDictionary() throws {
-        let expected = try CheckpointFixtures.load("ckpt_diffusers_tiny")
-        let converted = try Self.tiny.convert(CheckpointFixtures.load("ckpt_ldm_tiny"))
-        try assertIdentical(converted[.unet]!, CheckpointFixtures.component(expected, "unet."), "unet")
-        try assertIdentical(converted[.vae]!, CheckpointFixtures.component(expected, "vae."), "vae")
-        try assertIdentical(converted[.textEncoder]!, CheckpointFixtures.component(expected, "text_encoder."), "text_encoder")
+        let expected = try referenceFixtures.load("ckpt_diffusers_tiny")
+        let converted = try Self.tiny.convert(referenceFixtures.load("ckpt_ldm_tiny"))
+        try assertIdentical(converted[.unet]!, expected.stripping(prefix: "unet."), "unet")
+        try assertIdentical(converted[.vae]!, expected.stripping(prefix: "vae."), "vae")
+        try assertIdentical(converted[.textEncoder]!, expected.stripping(prefix: "text_encoder."), "text_encoder")
     }
 
     func testExtractEMAMatchesDiffusers() throws {
         var converter = Self.tiny
         converter.extractEMA = true
-        let expected = try CheckpointFixtures.load("ckpt_diffusers_tiny")
-        let converted = try converter.convert(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"),
+        let expected = try referenceFixtures.load("ckpt_diffusers_tiny")
+        let converted = try converter.convert(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"),
                                               components: [.unet])
         XCTAssertEqual(Array(converted.keys), [.unet])
-        try assertIdentical(converted[.unet]!, CheckpointFixtures.component(expected, "unet_ema."), "unet_ema")
+        try assertIdentical(converted[.unet]!, expected.stripping(prefix: "unet_ema."), "unet_ema")
     }
 
     func testVAEAttentionBecomesLinear() throws {
-        let converted = try Self.tiny.convert(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"), components: [.vae])
+        let converted = try Self.tiny.convert(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"), components: [.vae])
         let vae = converted[.vae]!
         for part in ["encoder", "decoder"] {
             for name in ["to_q", "to_k", "to_v", "to_out.0"] {
@@ -53,7 +54,7 @@ final class ConversionTests: XCTestCase {
     }
 
     func testPlanIgnoresBuffersEMAAndPositionIDs() throws {
-        let file = try SafeTensorsFile(path: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"))
+        let file = try SafeTensorsFile(path: referenceFixtures.path("ckpt_ldm_tiny.safetensors"))
         let plan = try Self.tiny.plan(keys: file.names, components: [.textEncoder])
         XCTAssertTrue(plan.ignoredKeys.contains("cond_stage_model.transformer.text_model.embeddings.position_ids"))
         XCTAssertTrue(plan.ignoredKeys.contains("betas"))
@@ -65,9 +66,9 @@ final class ConversionTests: XCTestCase {
     }
 
     func testDTypeConversion() throws {
-        let converted = try Self.tiny.convert(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"),
+        let converted = try Self.tiny.convert(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"),
                                               components: [.textEncoder], dtype: .float32)
-        let expected = CheckpointFixtures.component(try CheckpointFixtures.load("ckpt_diffusers_tiny"), "text_encoder.")
+        let expected = try referenceFixtures.load("ckpt_diffusers_tiny").stripping(prefix: "text_encoder.")
         for (key, tensor) in converted[.textEncoder]! {
             XCTAssertEqual(tensor.dtype, .float32, key)
             try assertIdentical([key: tensor], [key: expected[key]!.to(.float32)], key)
@@ -79,8 +80,8 @@ final class ConversionTests: XCTestCase {
     /// Every tensor name of a real SD 1.5 LDM checkpoint (1-element tensors): the planned diffusers names equal
     /// diffusers' conversion, which the fixture script checked against full-size diffusers/transformers models.
     func testSD15HeaderPlansDiffusersKeys() throws {
-        let expected = try CheckpointFixtures.json("ckpt_sd15_diffusers_keys.json") as! [String: [String]]
-        let plan = try LDMCheckpointConverter().plan(fileAt: CheckpointFixtures.path("ckpt_sd15_header.safetensors"))
+        let expected = try referenceFixtures.json("ckpt_sd15_diffusers_keys.json") as! [String: [String]]
+        let plan = try LDMCheckpointConverter().plan(fileAt: referenceFixtures.path("ckpt_sd15_header.safetensors"))
         XCTAssertEqual(plan.diffusersKeys(.unet), expected["unet"]!.sorted())
         XCTAssertEqual(plan.diffusersKeys(.vae), expected["vae"]!.sorted())
         XCTAssertEqual(plan.diffusersKeys(.textEncoder), expected["text_encoder"]!.sorted())
@@ -92,13 +93,13 @@ final class ConversionTests: XCTestCase {
             "model_ema.decay", "model_ema.num_updates", "posterior_log_variance_clipped", "posterior_mean_coef1",
             "posterior_mean_coef2", "posterior_variance", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod",
             "sqrt_recip_alphas_cumprod", "sqrt_recipm1_alphas_cumprod"])
-        let shapes = try LDMCheckpointConverter().convertedShapes(fileAt: CheckpointFixtures.path("ckpt_sd15_header.safetensors"))
+        let shapes = try LDMCheckpointConverter().convertedShapes(fileAt: referenceFixtures.path("ckpt_sd15_header.safetensors"))
         XCTAssertEqual(shapes[.vae]?["decoder.mid_block.attentions.0.to_q.weight"], [1, 1])
         XCTAssertEqual(shapes[.unet]?["conv_in.weight"], [1, 4, 1, 1])
     }
 
     func testLayoutsGiveDiffusersBlockTypes() throws {
-        let configs = try CheckpointFixtures.json("ckpt_tiny_configs.json") as! [String: [String: Any]]
+        let configs = try referenceFixtures.json("ckpt_tiny_configs.json") as! [String: [String: Any]]
         for (name, layout) in [("tiny", Self.tiny.unet), ("sd15", UNetCheckpointLayout.sd15)] {
             let config = configs[name]!["unet_config"] as! [String: Any]
             XCTAssertEqual(layout.downBlockTypes, config["down_block_types"] as! [String], name)
@@ -117,7 +118,7 @@ final class ConversionTests: XCTestCase {
     // MARK: errors
 
     func testUnknownKeyIsNamed() throws {
-        var checkpoint = try CheckpointFixtures.load("ckpt_ldm_tiny")
+        var checkpoint = try referenceFixtures.load("ckpt_ldm_tiny")
         checkpoint["model.diffusion_model.input_blocks.1.2.weight"] = try Tensor.zeros([1])
         checkpoint["cond_stage_model.model.token_embedding.weight"] = try Tensor.zeros([1])
         assertThrows(.unknownKeys("cond_stage_model.model.token_embedding.weight", "model.diffusion_model.input_blocks.1.2.weight")) {
@@ -132,12 +133,12 @@ final class ConversionTests: XCTestCase {
         XCTAssertTrue(ignored.contains("cond_stage_model.model.token_embedding.weight"))
         XCTAssertTrue(ignored.contains("model.diffusion_model.input_blocks.1.2.weight"))
         assertThrows(.unknownKeys("model.diffusion_model.")) {
-            try LDMCheckpointConverter().plan(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"))
+            try LDMCheckpointConverter().plan(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"))
         }
     }
 
     func testMissingKeyIsNamed() throws {
-        var checkpoint = try CheckpointFixtures.load("ckpt_ldm_tiny")
+        var checkpoint = try referenceFixtures.load("ckpt_ldm_tiny")
         checkpoint["first_stage_model.decoder.mid.attn_1.q.weight"] = nil
         assertThrows(.missingKeys("first_stage_model.decoder.mid.attn_1.q.weight", "vae")) {
             try Self.tiny.convert(checkpoint)
@@ -145,7 +146,7 @@ final class ConversionTests: XCTestCase {
         // Only the components asked for must be complete.
         XCTAssertNoThrow(try Self.tiny.convert(checkpoint, components: [.unet, .textEncoder]))
 
-        checkpoint = try CheckpointFixtures.load("ckpt_ldm_tiny")
+        checkpoint = try referenceFixtures.load("ckpt_ldm_tiny")
         checkpoint = checkpoint.filter { !$0.key.hasPrefix("model_ema.diffusion_model") }
         var ema = Self.tiny
         ema.extractEMA = true
@@ -153,7 +154,7 @@ final class ConversionTests: XCTestCase {
     }
 
     func testLargeAttentionKernelIsRejected() throws {
-        var checkpoint = try CheckpointFixtures.load("ckpt_ldm_tiny")
+        var checkpoint = try referenceFixtures.load("ckpt_ldm_tiny")
         checkpoint["first_stage_model.encoder.mid.attn_1.k.weight"] = try Tensor.zeros([16, 16, 3, 3])
         assertThrows(.invalidTensor("first_stage_model.encoder.mid.attn_1.k.weight", "[16, 16, 3, 3]")) {
             try Self.tiny.convert(checkpoint, components: [.vae])
@@ -182,7 +183,7 @@ final class ConversionTests: XCTestCase {
 /// Configs written next to converted weights, against diffusers' create_*_diffusers_config_from_ldm.
 final class ConversionConfigTests: XCTestCase {
     func testConfigsMatchDiffusers() throws {
-        let configs = try CheckpointFixtures.json("ckpt_tiny_configs.json") as! [String: [String: Any]]
+        let configs = try referenceFixtures.json("ckpt_tiny_configs.json") as! [String: [String: Any]]
         for (name, unet, vae) in [("tiny", ConversionTests.tiny.unet, ConversionTests.tiny.vae),
                                   ("sd15", UNetCheckpointLayout.sd15, VAECheckpointLayout.sd15)] {
             let expectedUNet = configs[name]!["unet_config"] as! NSDictionary

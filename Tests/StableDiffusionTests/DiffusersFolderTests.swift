@@ -1,17 +1,18 @@
 import Foundation
 import SafeTensors
 import Torch
+import ParityTesting
 import XCTest
 @testable import StableDiffusion
 
 /// Reading diffusers pipeline folders written by diffusers' own save_pretrained (Fixtures/ckpt_folder), and
 /// writing them back.
 final class DiffusersFolderTests: XCTestCase {
-    static let folderPath = CheckpointFixtures.path("ckpt_folder")
+    static let folderPath = referenceFixtures.path("ckpt_folder")
 
     /// The converted tiny weights the folder was written from.
     static func expected(_ prefix: String) throws -> [String: Tensor] {
-        CheckpointFixtures.component(try CheckpointFixtures.load("ckpt_diffusers_tiny"), prefix)
+        try referenceFixtures.load("ckpt_diffusers_tiny").stripping(prefix: prefix)
     }
 
     func testModelIndex() throws {
@@ -79,7 +80,7 @@ final class DiffusersFolderTests: XCTestCase {
 
     func testMissingFolderAndModelIndex() throws {
         assertThrows(.missingFolder("/nonexistent/pipeline")) { try DiffusersFolder(path: "/nonexistent/pipeline") }
-        let empty = try CheckpointFixtures.temporaryFolder()
+        let empty = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: empty) }
         assertThrows(.missingFile(empty + "/model_index.json")) { try DiffusersFolder(path: empty) }
         try Data("[1, 2]".utf8).write(to: URL(fileURLWithPath: empty + "/model_index.json"))
@@ -92,7 +93,7 @@ final class DiffusersFolderTests: XCTestCase {
         assertThrows(.missingComponent("controlnet", "unet")) { try folder.component("controlnet") }
 
         // Listed, but its folder is gone.
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try DiffusersFolderWriter(path: root).writeModelIndex(.stableDiffusion())
         let partial = try DiffusersFolder(path: root)
@@ -100,7 +101,7 @@ final class DiffusersFolderTests: XCTestCase {
     }
 
     func testPickleOnlyWeights() throws {
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let writer = try DiffusersFolderWriter(path: root)
         try writer.writeFile(Data("{}".utf8), component: "unet", name: "config.json")
@@ -122,7 +123,7 @@ final class DiffusersFolderTests: XCTestCase {
     }
 
     func testAmbiguousVariants() throws {
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let writer = try DiffusersFolderWriter(path: root)
         let weights = ["w": try Tensor.ones([2])]
@@ -135,7 +136,7 @@ final class DiffusersFolderTests: XCTestCase {
     }
 
     func testShardIndexErrors() throws {
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let writer = try DiffusersFolderWriter(path: root)
         try writer.writeModelIndex(.stableDiffusion())
@@ -167,7 +168,7 @@ final class DiffusersFolderTests: XCTestCase {
     // MARK: writing
 
     func testWriteComponentAndPipelineRoundTrip() throws {
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let source = try DiffusersFolder(path: Self.folderPath)
         let weights: [CheckpointComponent: [String: Tensor]] = [
@@ -201,16 +202,16 @@ final class DiffusersFolderTests: XCTestCase {
 
     /// Single file in, diffusers folder out, read back: the whole path a user's SD 1.5 .safetensors takes.
     func testConvertSingleFileToFolder() throws {
-        let root = try CheckpointFixtures.temporaryFolder()
+        let root = try referenceFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let converted = try ConversionTests.tiny.convert(fileAt: CheckpointFixtures.path("ckpt_ldm_tiny.safetensors"))
+        let converted = try ConversionTests.tiny.convert(fileAt: referenceFixtures.path("ckpt_ldm_tiny.safetensors"))
         try DiffusersFolderWriter(path: root).writePipeline(modelIndex: .stableDiffusion(), weights: converted, variant: "fp16")
         let folder = try DiffusersFolder(path: root)
         XCTAssertEqual(try folder.component(.vae).weightsFiles(), .single(root + "/vae/diffusion_pytorch_model.fp16.safetensors"))
-        let expected = try CheckpointFixtures.load("ckpt_diffusers_tiny")
-        try assertIdentical(try folder.loadWeights(.unet), CheckpointFixtures.component(expected, "unet."), "unet")
-        try assertIdentical(try folder.loadWeights(.vae), CheckpointFixtures.component(expected, "vae."), "vae")
-        try assertIdentical(try folder.loadWeights(.textEncoder), CheckpointFixtures.component(expected, "text_encoder."), "text")
+        let expected = try referenceFixtures.load("ckpt_diffusers_tiny")
+        try assertIdentical(try folder.loadWeights(.unet), expected.stripping(prefix: "unet."), "unet")
+        try assertIdentical(try folder.loadWeights(.vae), expected.stripping(prefix: "vae."), "vae")
+        try assertIdentical(try folder.loadWeights(.textEncoder), expected.stripping(prefix: "text_encoder."), "text")
     }
 
     func testModelIndexRoundTrip() throws {

@@ -10,7 +10,7 @@ import XCTest
 /// Loading a pipeline straight from an original single-file checkpoint: the models must hold exactly the
 /// tensors diffusers' own conversion produces (tools/reference/checkpoint_fixtures.py), loaded strictly.
 final class SingleFilePipelineTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = referenceFixtures.directory
 
     /// The tiny layout of ckpt_ldm_tiny.safetensors (see ckpt_tiny_configs.json).
     static var tinyArchitecture: SingleFileArchitecture {
