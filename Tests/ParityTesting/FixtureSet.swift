@@ -35,6 +35,12 @@ public struct FixtureSet: Sendable {
 
     /// A JSON file of the folder, parsed.
     public func json(_ name: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: url(name))) }
+
+    /// A JSON file of the folder that holds one object.
+    public func jsonObject(_ name: String) throws -> [String: Any] {
+        guard let object = try json(name) as? [String: Any] else { throw TorchError("\(name) is not a JSON object") }
+        return object
+    }
 }
 
 extension Dictionary where Key == String, Value == Tensor {

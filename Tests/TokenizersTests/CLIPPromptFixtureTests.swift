@@ -1,12 +1,13 @@
 import Foundation
 import Tokenizers
+import ParityTesting
 import XCTest
 
 /// Every prompt of clip_prompts.json against transformers' CLIPTokenizer on the full CLIP vocabulary.
 final class CLIPPromptFixtureTests: XCTestCase {
     func testIdsMatchTransformersForEveryPrompt() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
-        let fixture = try Fixtures.json("clip_prompts.json")
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
+        let fixture = try referenceFixtures.jsonObject("clip_prompts.json")
         XCTAssertEqual(fixture["vocab_size"] as? Int, tokenizer.vocabularySize)
         let prompts = try PromptFixture.list(fixture["prompts"])
         XCTAssertGreaterThanOrEqual(prompts.count, 300)
@@ -26,7 +27,7 @@ final class CLIPPromptFixtureTests: XCTestCase {
     }
 
     func testSpecialTokenIds() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         XCTAssertEqual(tokenizer.vocabularySize, 49408)
         XCTAssertEqual(tokenizer.bosTokenID, 49406)
         XCTAssertEqual(tokenizer.eosTokenID, 49407)
@@ -35,20 +36,20 @@ final class CLIPPromptFixtureTests: XCTestCase {
         XCTAssertEqual(tokenizer.id(of: "!"), 0)
         XCTAssertEqual(tokenizer.id(of: "a</w>"), 320)
         // SD 2's tokenizer pads with "!".
-        let sd2 = try CLIPTokenizer(openCLIPVocabulary: Fixtures.clipVocabulary, padToken: "!")
+        let sd2 = try CLIPTokenizer(openCLIPVocabulary: TokenizerFixtures.clipVocabulary, padToken: "!")
         XCTAssertEqual(sd2.padTokenID, 0)
         XCTAssertEqual(Array(sd2("a photo", maxLength: 6)), [49406, 320, 1125, 49407, 0, 0])
     }
 
     func testWhitespaceOnlyAndEmptyTextGiveBosEos() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         for text in ["", " ", "\t\n  \r\n", "\u{00A0}\u{3000}"] {
             XCTAssertEqual(tokenizer.encode(text), [49406, 49407], text.debugDescription)
         }
     }
 
     func testTruncationKeepsEosLast() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let text = Array(repeating: "portrait", count: 200).joined(separator: " ")
         XCTAssertEqual(tokenizer.encode(text).count, 202)
         let ids = tokenizer(text)
@@ -64,7 +65,7 @@ final class CLIPPromptFixtureTests: XCTestCase {
     }
 
     func testBPECacheGivesSameIds() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let text = "A woman, in a brown jacket, with a curtain background"
         let first = tokenizer.encode(text)
         XCTAssertEqual(tokenizer.encode(text), first)

@@ -1,22 +1,18 @@
 import Foundation
 import Tokenizers
+import ParityTesting
 import XCTest
 
 /// Reference fixtures written by tools/reference/tokenizer_fixtures.py (transformers 5.24); tests never run Python.
-enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+let referenceFixtures = FixtureSet()
+
+/// The CLIP vocabulary and scratch folders of the tokenizer tests.
+enum TokenizerFixtures {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
     /// open_clip's vocabulary, fetched by scripts/setup.sh (never committed).
     static let clipVocabulary = repositoryRoot.appendingPathComponent(".cache/clip/bpe_simple_vocab_16e6.txt.gz").path
-
-    static func json(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: directory.appendingPathComponent(name))
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], name)
-    }
 
     /// The full CLIP tokenizer from the open_clip .gz; fails (never skips) when the file is missing.
     static func clipTokenizer(file: StaticString = #filePath, line: UInt = #line) throws -> CLIPTokenizer {

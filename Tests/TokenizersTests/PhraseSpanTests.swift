@@ -26,7 +26,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testPortraitPromptSpans() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let prompt = tokenizer.encodeWithPhrases("A woman, in a brown jacket, with a curtain background")
         XCTAssertEqual(prompt.phrases, [
             PhraseSpan(text: "A woman", range: 1..<3, isClipped: false),
@@ -49,7 +49,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testCommasInsideBracketsDoNotSplit() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         assertSpansDecode(tokenizer, "a girl (smiling, happy) , in a park [red, blue] , {x, y}",
                           phrases: ["a girl (smiling, happy)", "in a park [red, blue]", "{x, y}"])
         // Without the space CLIP fuses ")," into one token, which belongs to no phrase.
@@ -62,7 +62,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testTokenStraddlingACommaBelongsToNoPhrase() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         // CLIP keeps "!," together: the token is neither "hello!"'s nor a comma of its own.
         let prompt = tokenizer.encodeWithPhrases("hello!, world")
         XCTAssertEqual(prompt.ids.prefix(5), [49406, 3306, 29325, 1002, 49407])
@@ -74,7 +74,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testTruncationClipsAndDropsPhrases() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let long = Array(repeating: "portrait", count: 70).joined(separator: " ")
         let text = "a woman, \(long), in a jacket, smiling"
         let prompt = tokenizer.encodeWithPhrases(text)
@@ -94,7 +94,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testPadGroupWithoutPadding() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let prompt = tokenizer.encodeWithPhrases("a cat, a dog", maxLength: 77, padding: false)
         XCTAssertEqual(prompt.ids, [49406, 320, 2368, 267, 320, 1929, 49407])
         XCTAssertEqual(prompt.eosIndex, 6)
@@ -105,7 +105,7 @@ final class PhraseSpanTests: XCTestCase {
     }
 
     func testSubPhraseLookup() throws {
-        let tokenizer = try Fixtures.clipTokenizer()
+        let tokenizer = try TokenizerFixtures.clipTokenizer()
         let prompt = tokenizer.encodeWithPhrases("A woman, in a brown jacket, with a curtain background")
         XCTAssertEqual(tokenizer.span(of: "in a brown jacket", in: prompt), 4..<8)
         XCTAssertEqual(tokenizer.span(of: "  A woman ", in: prompt), 1..<3)

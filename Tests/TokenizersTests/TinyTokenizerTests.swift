@@ -1,5 +1,6 @@
 import Foundation
 import Tokenizers
+import ParityTesting
 import XCTest
 
 /// The file readers and special-token rules on small synthetic vocabularies (tiny_tokenizers.json holds
@@ -7,10 +8,10 @@ import XCTest
 /// and SD 1.5 / SD 2 style tokenizer_config.json + special_tokens_map.json.
 final class TinyTokenizerTests: XCTestCase {
     private func check(_ folder: String) throws {
-        let fixture = try Fixtures.json("tiny_tokenizers.json")
+        let fixture = try referenceFixtures.jsonObject("tiny_tokenizers.json")
         let maxLength = try XCTUnwrap(fixture["max_length"] as? Int)
         let entry = try XCTUnwrap((fixture["tokenizers"] as? [String: Any])?[folder] as? [String: Any], folder)
-        let tokenizer = try CLIPTokenizer(directory: Fixtures.path(folder))
+        let tokenizer = try CLIPTokenizer(directory: referenceFixtures.path(folder))
         XCTAssertEqual(tokenizer.padTokenID, entry["pad_token_id"] as? Int, folder)
         XCTAssertEqual(tokenizer.modelMaxLength, entry["model_max_length"] as? Int, folder)
         let prompts = try PromptFixture.list(entry["prompts"])
@@ -36,11 +37,11 @@ final class TinyTokenizerTests: XCTestCase {
     func testSD2SpecialTokenConfig() throws { try check("tiny_sd2") }
 
     func testExplicitFilesAndSpecialTokens() throws {
-        let folder = Fixtures.path("tiny_tokenizer")
+        let folder = referenceFixtures.path("tiny_tokenizer")
         let plain = try CLIPTokenizer(vocabFile: folder + "/vocab.json", mergesFile: folder + "/merges.txt")
-        let json = try CLIPTokenizer(tokenizerFile: Fixtures.path("tiny_json/tokenizer.json"))
+        let json = try CLIPTokenizer(tokenizerFile: referenceFixtures.path("tiny_json/tokenizer.json"))
         XCTAssertEqual(plain.encode("hello, the world's cat!!"), json.encode("hello, the world's cat!!"))
-        let sd2 = try SpecialTokens.read(directory: Fixtures.path("tiny_sd2"))
+        let sd2 = try SpecialTokens.read(directory: referenceFixtures.path("tiny_sd2"))
         XCTAssertEqual(sd2.pad, SpecialTokens.Token("!", normalized: false))
         XCTAssertEqual(sd2.eos, SpecialTokens.Token("<|endoftext|>", normalized: true))
         XCTAssertEqual(sd2.modelMaxLength, 77)

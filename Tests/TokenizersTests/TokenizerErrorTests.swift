@@ -1,5 +1,6 @@
 import Foundation
 import Tokenizers
+import ParityTesting
 import XCTest
 
 /// Every missing or malformed file is a thrown error that names it (and the line for merges).
@@ -24,9 +25,9 @@ final class TokenizerErrorTests: XCTestCase {
 
     /// A copy of the tiny folder in which `edit` changes files.
     private func tinyCopy(_ edit: (String) throws -> Void = { _ in }) throws -> String {
-        let dir = try Fixtures.temporaryDirectory(self)
+        let dir = try TokenizerFixtures.temporaryDirectory(self)
         for name in ["vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(atPath: Fixtures.path("tiny_tokenizer/\(name)"), toPath: dir + "/" + name)
+            try FileManager.default.copyItem(atPath: referenceFixtures.path("tiny_tokenizer/\(name)"), toPath: dir + "/" + name)
         }
         try edit(dir)
         return dir
@@ -37,7 +38,7 @@ final class TokenizerErrorTests: XCTestCase {
     }
 
     func testMissingFiles() throws {
-        let dir = try Fixtures.temporaryDirectory(self)
+        let dir = try TokenizerFixtures.temporaryDirectory(self)
         assertThrows(.fileNotFound(path: dir + "/nope")) { _ = try CLIPTokenizer(directory: dir + "/nope") }
         assertThrows(.fileNotFound(path: dir + "/vocab.json")) { _ = try CLIPTokenizer(directory: dir) }
         let noMerges = try tinyCopy { try FileManager.default.removeItem(atPath: $0 + "/merges.txt") }
@@ -87,7 +88,7 @@ final class TokenizerErrorTests: XCTestCase {
     }
 
     func testMalformedTokenizerJSON() throws {
-        let source = try String(contentsOfFile: Fixtures.path("tiny_json/tokenizer.json"), encoding: .utf8)
+        let source = try String(contentsOfFile: referenceFixtures.path("tiny_json/tokenizer.json"), encoding: .utf8)
         let cases: [(String, TokenizerError.Kind)] = [
             ("{}", .malformed),
             ("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}, \"merges\": []}}", .malformed),
@@ -97,7 +98,7 @@ final class TokenizerErrorTests: XCTestCase {
             (source.replacingOccurrences(of: "\"th\",\n    \"e</w>\"", with: "\"th\",\n    \"zzz\""), .merges(2)),
         ]
         for (text, kind) in cases {
-            let dir = try Fixtures.temporaryDirectory(self)
+            let dir = try TokenizerFixtures.temporaryDirectory(self)
             let path = dir + "/tokenizer.json"
             try write(text, path)
             let expected: TokenizerError = switch kind {
@@ -110,17 +111,17 @@ final class TokenizerErrorTests: XCTestCase {
     }
 
     func testMalformedGzip() throws {
-        let dir = try Fixtures.temporaryDirectory(self)
+        let dir = try TokenizerFixtures.temporaryDirectory(self)
         let plain = dir + "/plain.txt.gz"
         try write("not gzip at all", plain)
         assertThrows(.malformedFile(path: plain, reason: "")) { _ = try CLIPTokenizer(openCLIPVocabulary: plain) }
         let empty = dir + "/empty.gz"
         try write("", empty)
         assertThrows(.malformedFile(path: empty, reason: "")) { _ = try CLIPTokenizer(openCLIPVocabulary: empty) }
-        guard FileManager.default.fileExists(atPath: Fixtures.clipVocabulary) else {
-            return XCTFail("\(Fixtures.clipVocabulary) is missing: run scripts/setup.sh to fetch CLIP's BPE vocabulary")
+        guard FileManager.default.fileExists(atPath: TokenizerFixtures.clipVocabulary) else {
+            return XCTFail("\(TokenizerFixtures.clipVocabulary) is missing: run scripts/setup.sh to fetch CLIP's BPE vocabulary")
         }
-        let whole = try Data(contentsOf: URL(fileURLWithPath: Fixtures.clipVocabulary))
+        let whole = try Data(contentsOf: URL(fileURLWithPath: TokenizerFixtures.clipVocabulary))
         let truncated = dir + "/truncated.gz"
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: truncated))
         assertThrows(.malformedFile(path: truncated, reason: "")) { _ = try CLIPTokenizer(openCLIPVocabulary: truncated) }
