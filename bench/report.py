@@ -7,15 +7,32 @@ import platform
 import re
 
 
-def best_rows(path):
-    """Per op, the row with the lowest median_ms (each side's best round)."""
+def rounds(path):
+    """Per op, the times (median_ms) of each round in file order."""
     result = collections.OrderedDict()
     for line in open(path):
         row = json.loads(line)
-        old = result.get(row["op"])
-        if old is None or row["median_ms"] < old["median_ms"]:
-            result[row["op"]] = row
+        result.setdefault(row["op"], []).append(row)
     return result
+
+
+def paired_ratios(swift_path, torch_path):
+    """Per op: (swift rows, torch rows, the per-round ratios Swift/PyTorch). Round r of one side is compared with
+    round r of the other, which ran next to it in time, so slow drifts of the machine cancel; the median over
+    rounds is the figure we record, min and max show the spread."""
+    swift, ref = rounds(swift_path), rounds(torch_path)
+    out = collections.OrderedDict()
+    for op, rows in swift.items():
+        other = ref[op]
+        ratios = [a["median_ms"] / b["median_ms"] for a, b in zip(rows, other)]
+        out[op] = (rows, other, ratios)
+    return out
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 def cpu_name():

@@ -68,8 +68,9 @@ enum OpsBenchmark {
                 _ = try Tensor.withNoGrad { try x.conv2d(weight: w, bias: bias, padding: (1, 1)) }
             },
             Case(name: "conv2d_fwd_bwd") {
-                try xg.zeroGrad()
-                try wg.zeroGrad()
+                // grad = None, as the PyTorch side (PyTorch's zero_grad default): no memset, backward writes fresh.
+                try xg.setGrad(nil)
+                try wg.setGrad(nil)
                 try xg.conv2d(weight: wg, bias: bias, padding: (1, 1)).backward(upstream)
             },
             Case(name: "attention_sdpa") {
