@@ -39,6 +39,35 @@ extension CLIPTokenizer {
     /// phrase; so does a token whose text straddles a comma and a phrase (CLIP keeps runs of punctuation
     /// together: in "hello!, world" the token "!," belongs to neither phrase).
     public func encodeWithPhrases(_ text: String, maxLength: Int = 77, padding: Bool = true) -> TokenizedPrompt {
+        let (segments, phraseTexts) = Self.phraseSegments(text)
+        let tokens = contentTokens(segments)
+        let ids = wrap(tokens.map(\.id), maxLength: maxLength, padding: padding)
+        let kept = maxLength >= 2 ? min(tokens.count, maxLength - 2) : tokens.count
+        var phrases: [PhraseSpan] = []
+        var dropped: [String] = []
+        for (index, phrase) in phraseTexts.enumerated() {
+            let positions = tokens.indices.filter { tokens[$0].tag == index }
+            guard let first = positions.first, let last = positions.last, first < kept else {
+                dropped.append(phrase)
+                continue
+            }
+            // +1: BOS is index 0.
+            phrases.append(PhraseSpan(text: phrase, range: (first + 1)..<(min(last, kept - 1) + 2), isClipped: last >= kept))
+        }
+        let eosIndex = kept + 1
+        return TokenizedPrompt(text: text, ids: ids, maxLength: maxLength, phrases: phrases, droppedPhrases: dropped,
+                               eosIndex: eosIndex, padGroup: eosIndex..<max(ids.count, eosIndex + 1),
+                               isTruncated: kept < tokens.count)
+    }
+
+    /// The phrases of `text` as `encodeWithPhrases` splits them (top-level commas, trimmed, empty ones
+    /// skipped), without tokenizing: what dataset validation checks `replaces` phrases against.
+    public static func phrases(in text: String) -> [String] { phraseSegments(text).phrases }
+
+    /// `text` cut at top-level commas into segments tagged with their phrase index (-1 for commas and empty
+    /// phrases), and the trimmed phrase texts.
+    static func phraseSegments(_ text: String) -> (segments: [(text: Substring.UnicodeScalarView, tag: Int)],
+                                                   phrases: [String]) {
         let scalars = text.unicodeScalars
         var segments: [(text: Substring.UnicodeScalarView, tag: Int)] = []
         var phraseTexts: [String] = []
@@ -70,25 +99,7 @@ extension CLIPTokenizer {
             i = scalars.index(after: i)
         }
         addPhrase(scalars.endIndex)
-
-        let tokens = contentTokens(segments)
-        let ids = wrap(tokens.map(\.id), maxLength: maxLength, padding: padding)
-        let kept = maxLength >= 2 ? min(tokens.count, maxLength - 2) : tokens.count
-        var phrases: [PhraseSpan] = []
-        var dropped: [String] = []
-        for (index, phrase) in phraseTexts.enumerated() {
-            let positions = tokens.indices.filter { tokens[$0].tag == index }
-            guard let first = positions.first, let last = positions.last, first < kept else {
-                dropped.append(phrase)
-                continue
-            }
-            // +1: BOS is index 0.
-            phrases.append(PhraseSpan(text: phrase, range: (first + 1)..<(min(last, kept - 1) + 2), isClipped: last >= kept))
-        }
-        let eosIndex = kept + 1
-        return TokenizedPrompt(text: text, ids: ids, maxLength: maxLength, phrases: phrases, droppedPhrases: dropped,
-                               eosIndex: eosIndex, padGroup: eosIndex..<max(ids.count, eosIndex + 1),
-                               isTruncated: kept < tokens.count)
+        return (segments, phraseTexts)
     }
 
     /// Where `phrase` sits in `prompt`: the span of a phrase of the prompt with that text, otherwise the first

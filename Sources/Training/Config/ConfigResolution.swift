@@ -1,0 +1,181 @@
+import Foundation
+import TOMLKit
+
+/// Builds a `TrainingConfig` from its layers: the defaults, then a TOML file, then `key=value` overrides
+/// (flags). Every layer is checked against the known field names, so a typo is an error that names it
+/// rather than a silently ignored setting.
+public enum ConfigResolution {
+    /// One override, e.g. ("learning_rate", "1e-4") or ("lora.rank", "16"). The value is read as a JSON
+    /// literal when it is one (numbers, true/false, null, ["a", "b"]) and as a string otherwise.
+    public struct Override: Sendable {
+        public var key: String
+        public var value: String
+        public var source: String
+        public init(key: String, value: String, source: String) {
+            self.key = key
+            self.value = value
+            self.source = source
+        }
+    }
+
+    /// Defaults, overlaid with `file` (a TOML path) if given, then `overrides`, then validated.
+    public static func resolve(file: String?, overrides: [Override]) throws -> TrainingConfig {
+        var values = try dictionary(TrainingConfig.defaults)
+        if let file {
+            try merge(readTOML(file), into: &values, source: file)
+        }
+        for override in overrides {
+            try apply(override, to: &values)
+        }
+        let config = try decode(values)
+        try config.validate()
+        return config
+    }
+
+    /// A TOML file as nested dictionaries.
+    public static func readTOML(_ path: String) throws -> [String: Any] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(source: path, "cannot read the configuration file (\(error.localizedDescription))")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(source: path, "line \(error.source.begin.line), column \(error.source.begin.column): "
+                              + "\(error.description)")
+        } catch {
+            throw ConfigError(source: path, "not valid TOML: \(error)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(table.convert(to: .json).utf8)) as? [String: Any]
+        else { throw ConfigError(source: path, "could not read the TOML tables") }
+        return object
+    }
+
+    /// The resolved configuration as the JSON object it is saved as.
+    public static func dictionary(_ config: TrainingConfig) throws -> [String: Any] {
+        let data = try JSONEncoder().encode(config)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    // MARK: Layers
+
+    static let tables: [String: Set<String>] = [
+        "lora": Set(LoRASettings.CodingKeys.allCases.map(\.rawValue)),
+    ]
+    static let topLevel = Set(TrainingConfig.CodingKeys.allCases.map(\.rawValue))
+
+    static func merge(_ layer: [String: Any], into values: inout [String: Any], source: String) throws {
+        for (key, value) in layer {
+            guard topLevel.contains(key) else { throw unknown(key, source: source) }
+            if let fields = tables[key] {
+                guard let table = value as? [String: Any] else {
+                    throw ConfigError(field: key, source: source, "expected a table ([\(key)])")
+                }
+                var current = values[key] as? [String: Any] ?? [:]
+                for (name, inner) in table {
+                    guard fields.contains(name) else { throw unknown("\(key).\(name)", source: source) }
+                    current[name] = inner
+                }
+                values[key] = current
+            } else {
+                values[key] = value
+            }
+        }
+    }
+
+    static func apply(_ override: Override, to values: inout [String: Any]) throws {
+        let parsed = parseValue(override.value)
+        let parts = override.key.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            try merge([parts[0]: [parts[1]: parsed]], into: &values, source: override.source)
+        } else {
+            guard tables[override.key] == nil else {
+                throw ConfigError(field: override.key, source: override.source,
+                                  "is a table: set its fields as \(override.key).<name>=<value>")
+            }
+            try merge([override.key: parsed], into: &values, source: override.source)
+        }
+    }
+
+    static func parseValue(_ text: String) -> Any {
+        if let data = text.data(using: .utf8),
+           let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+            return value
+        }
+        return text
+    }
+
+    static func unknown(_ key: String, source: String) -> ConfigError {
+        let names = (topLevel.union(tables.flatMap { table, fields in fields.map { "\(table).\($0)" } })).sorted()
+        let close = names.filter { editDistance($0, key) <= 3 }.prefix(3)
+        let hint = close.isEmpty ? "" : " (did you mean \(close.map { "'\($0)'" }.joined(separator: " or "))?)"
+        return ConfigError(field: key, source: source, "not a configuration field\(hint)")
+    }
+
+    static func decode(_ values: [String: Any]) throws -> TrainingConfig {
+        let data = try JSONSerialization.data(withJSONObject: values)
+        do {
+            return try JSONDecoder().decode(TrainingConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw describe(error)
+        }
+    }
+
+    /// DecodingError as "field 'lr_schedule': expected one of constant, linear, cosine".
+    static func describe(_ error: DecodingError) -> ConfigError {
+        func path(_ codingPath: [CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return ConfigError(field: path(context.codingPath), "expected \(typeName(type))")
+        case .valueNotFound(let type, let context):
+            return ConfigError(field: path(context.codingPath), "expected \(typeName(type)), found nothing")
+        case .keyNotFound(let key, let context):
+            return ConfigError(field: path(context.codingPath + [key]), "missing")
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if let allowed = allowedValues[field] {
+                return ConfigError(field: field, "expected one of \(allowed.joined(separator: ", "))")
+            }
+            return ConfigError(field: field, context.debugDescription)
+        @unknown default:
+            return ConfigError("\(error)")
+        }
+    }
+
+    static let allowedValues: [String: [String]] = [
+        "method": FineTuningMethod.allCases.map(\.rawValue),
+        "trainable": TrainableSet.allCases.map(\.rawValue),
+        "lr_schedule": LearningRateScheduleKind.allCases.map(\.rawValue),
+        "mixed_precision": MixedPrecision.allCases.map(\.rawValue),
+        "crop": CropMode.allCases.map(\.rawValue),
+    ]
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is String.Type: "a string"
+        case is [String].Type: "a list of strings"
+        default: "\(type)"
+        }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+}

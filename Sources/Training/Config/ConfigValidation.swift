@@ -1,0 +1,53 @@
+import Foundation
+
+extension TrainingConfig {
+    /// Checks what the values mean (not only their types), naming the field at fault.
+    public func validate() throws {
+        func require(_ ok: Bool, _ field: CodingKeys, _ reason: String) throws {
+            if !ok { throw ConfigError(field: field.rawValue, reason) }
+        }
+        func finite(_ value: Double) -> Bool { value.isFinite }
+        try require(!model.isEmpty, .model, "missing: give a diffusers folder or a .safetensors file (--model)")
+        try require(!data.isEmpty, .data, "missing: give a dataset folder with metadata.jsonl (--data)")
+        try require(!out.isEmpty, .out, "missing: give the run folder (--out)")
+        try require(steps > 0 && steps <= 10_000_000, .steps, "must be in 1...10000000, got \(steps)")
+        try require(batchSize > 0 && batchSize <= 4096, .batchSize, "must be in 1...4096, got \(batchSize)")
+        try require(gradientAccumulation > 0 && gradientAccumulation <= 4096, .gradientAccumulation,
+                    "must be in 1...4096, got \(gradientAccumulation)")
+        try require(finite(learningRate) && learningRate > 0 && learningRate < 1, .learningRate,
+                    "must be in (0, 1), got \(learningRate)")
+        try require(warmupSteps >= 0 && warmupSteps <= steps, .warmupSteps,
+                    "must be in 0...steps (\(steps)), got \(warmupSteps)")
+        try require(finite(adamBeta1) && (0..<1).contains(adamBeta1), .adamBeta1, "must be in [0, 1), got \(adamBeta1)")
+        try require(finite(adamBeta2) && (0..<1).contains(adamBeta2), .adamBeta2, "must be in [0, 1), got \(adamBeta2)")
+        try require(finite(adamEpsilon) && adamEpsilon > 0, .adamEpsilon, "must be positive, got \(adamEpsilon)")
+        try require(finite(weightDecay) && weightDecay >= 0, .weightDecay, "must be >= 0, got \(weightDecay)")
+        if let maxGradNorm {
+            try require(finite(maxGradNorm) && maxGradNorm > 0, .maxGradNorm, "must be positive, got \(maxGradNorm)")
+        }
+        if let snrGamma {
+            try require(finite(snrGamma) && snrGamma > 0, .snrGamma, "must be positive, got \(snrGamma)")
+        }
+        try require(finite(noiseOffset) && noiseOffset >= 0 && noiseOffset < 1, .noiseOffset,
+                    "must be in [0, 1), got \(noiseOffset)")
+        try require(resolution >= 8 && resolution <= 4096 && resolution % 8 == 0, .resolution,
+                    "must be a multiple of 8 in 8...4096, got \(resolution)")
+        try require(logEvery > 0, .logEvery, "must be positive, got \(logEvery)")
+        try require(checkpointEvery > 0, .checkpointEvery, "must be positive, got \(checkpointEvery)")
+        try require(keepCheckpoints > 0, .keepCheckpoints, "must be positive, got \(keepCheckpoints)")
+        if let validationEvery {
+            try require(validationEvery > 0, .validationEvery, "must be positive, got \(validationEvery)")
+            try require(!validationPrompts.isEmpty, .validationPrompts,
+                        "is empty but validation_every is set: give at least one prompt")
+        }
+        try require(validationSteps > 0 && validationSteps <= 1000, .validationSteps,
+                    "must be in 1...1000, got \(validationSteps)")
+        try require(finite(validationGuidance) && validationGuidance >= 0 && validationGuidance <= 100,
+                    .validationGuidance, "must be in [0, 100], got \(validationGuidance)")
+        if method == .lora {
+            try require(lora.rank > 0 && lora.rank <= 1024, .lora, "lora.rank must be in 1...1024, got \(lora.rank)")
+            try require(finite(lora.alpha) && lora.alpha > 0, .lora, "lora.alpha must be positive, got \(lora.alpha)")
+            try require(!lora.targets.isEmpty, .lora, "lora.targets is empty")
+        }
+    }
+}
