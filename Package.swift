@@ -28,6 +28,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // TOML run configurations (the format kohya's and accelerate's users write).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // SHA-256 fingerprints for the latent and text-embedding caches.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C API over ATen (tch-rs style): opaque handles, every entry point catches, errors as strings.
@@ -72,10 +76,16 @@ let package = Package(
         // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
         .target(name: "StableDiffusion",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),
+        // The fine-tuning engine: datasets, caches, the training loop with pluggable methods, checkpoints.
+        .target(name: "Training",
+                dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
+                               "StableDiffusion",
+                               .product(name: "TOMLKit", package: "TOMLKit"),
+                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "spf",
             dependencies: [
-                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging",
+                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +102,10 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "StableDiffusion", "Diffusion", "Schedulers", "Torch", "SafeTensors", "NN",
+                                   "Imaging", "ParityTesting"],
+                    exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx20
 )
