@@ -24,8 +24,12 @@ public struct FixtureSet: Sendable {
         recorded = (try? Data(contentsOf: record)).flatMap { try? JSONDecoder().decode(MachineRecord.self, from: $0) }
     }
 
-    /// Whether this process runs the kernels that made the fixtures, so that results must match bit for bit.
-    public var bitExactExpected: Bool { recorded.map { runningMachine.sameKernels(as: $0) } ?? false }
+    /// Whether this process runs the kernels that made the fixtures, with the same intra-op thread count (read
+    /// now: tests and commands change it), so that results must match bit for bit.
+    public var bitExactExpected: Bool {
+        guard let recorded, runningMachine.sameKernels(as: recorded) else { return false }
+        return recorded.torchThreads.map { $0 == LibTorch.numThreads } ?? true
+    }
 
     public func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
     public func path(_ name: String) -> String { url(name).path }

@@ -17,10 +17,14 @@ public struct MachineRecord: Codable, Equatable, Sendable, CustomStringConvertib
     /// numpy's enabled SIMD features on the recording machine (informative: only Python can read them; on the
     /// running machine they follow from `cpuFlags`, since numpy's version is pinned).
     public var numpySIMD: [String]?
+    /// libtorch intra-op threads the fixtures were computed with (multi-threaded reductions split their work
+    /// by thread count, so the last bits depend on it).
+    public var torchThreads: Int?
 
     enum CodingKeys: String, CodingKey {
         case cpuModel = "cpu_model", cpuFlags = "cpu_flags", atenCPUCapability = "aten_cpu_capability"
         case torchVersion = "torch_version", mkl, oneDNN = "onednn", numpySIMD = "numpy_simd"
+        case torchThreads = "torch_threads"
     }
 
     /// The /proc/cpuinfo flags that select vectorized kernels in ATen, MKL, oneDNN or numpy. The Python
@@ -52,7 +56,7 @@ public struct MachineRecord: Codable, Equatable, Sendable, CustomStringConvertib
             torchVersion: LibTorch.version,
             mkl: configLine(config, containing: "Math Kernel Library") ?? "none",
             oneDNN: configLine(config, containing: "MKL-DNN") ?? "none",
-            numpySIMD: nil)
+            numpySIMD: nil, torchThreads: nil)
     }
 
     /// Whether results on `other` may be required to equal this machine's bit for bit.

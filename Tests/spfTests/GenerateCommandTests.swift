@@ -11,13 +11,19 @@ final class GenerateCommandTests: XCTestCase {
     static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("StableDiffusionTests/Fixtures/pipe_tiny").path
     var directory: URL!
+    /// Commands set libtorch's process-wide thread count (--threads); later tests must not inherit it.
+    private var threads = 0
 
     override func setUpWithError() throws {
+        threads = LibTorch.numThreads
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+        try LibTorch.setNumThreads(threads)
+    }
 
     private func run(_ arguments: [String]) throws {
         var command = try GenerateCommand.parse(arguments)

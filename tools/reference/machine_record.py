@@ -37,6 +37,12 @@ def config_line(config, *, after=None, containing=None):
     return None
 
 
+# Intra-op threads each fixture folder was recorded with: the op fixtures set one thread (ops_fixtures.py,
+# optim_fixtures.py); every other script runs with torch's default, the machine's core count. Multi-threaded
+# reductions split work by thread count, so bit-exactness holds only at the same count.
+THREADS = {"TorchTests": 1}
+
+
 def record():
     config = torch.__config__.show()
     from numpy._core._multiarray_umath import __cpu_features__
@@ -50,12 +56,16 @@ def record():
         "onednn": config_line(config, containing="MKL-DNN") or "none",
         "numpy_simd": sorted(k for k, on in __cpu_features__.items() if on),
         "numpy_version": numpy.__version__,
+        "torch_threads": torch.get_num_threads(),
     }
 
 
 def main():
-    data = json.dumps(record(), indent=2, sort_keys=True) + "\n"
+    base = record()
     for folder in sorted(glob.glob(os.path.join("Tests", "*", "Fixtures"))):
+        target = os.path.basename(os.path.dirname(folder))
+        data = json.dumps(dict(base, torch_threads=THREADS.get(target, base["torch_threads"])), indent=2,
+                          sort_keys=True) + "\n"
         path = os.path.join(folder, "machine.json")
         with open(path + ".tmp", "w") as f:
             f.write(data)

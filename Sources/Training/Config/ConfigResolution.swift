@@ -32,6 +32,32 @@ public enum ConfigResolution {
         return config
     }
 
+    /// The fields a resumed run may change: they do not change what is computed, only how long and how often
+    /// it reports.
+    public static let resumableFields: Set<String> = [
+        "steps", "log_every", "checkpoint_every", "keep_checkpoints", "validation_every", "validation_prompts",
+        "validation_steps", "validation_guidance", "validation_seed",
+    ]
+
+    /// A saved run's configuration (its config.json) with overrides limited to `resumableFields`.
+    public static func resolveResumed(savedConfig path: String, overrides: [Override]) throws -> TrainingConfig {
+        guard let data = FileManager.default.contents(atPath: path),
+              var values = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigError(source: path, "cannot read the saved configuration of the run to resume")
+        }
+        for override in overrides {
+            guard resumableFields.contains(override.key) else {
+                throw ConfigError(field: override.key, source: override.source,
+                                  "cannot change when resuming (the run was trained with its saved value); "
+                                  + "only \(resumableFields.sorted().joined(separator: ", ")) may change")
+            }
+            try apply(override, to: &values)
+        }
+        let config = try decode(values)
+        try config.validate()
+        return config
+    }
+
     /// A TOML file as nested dictionaries.
     public static func readTOML(_ path: String) throws -> [String: Any] {
         let text: String

@@ -63,6 +63,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// diffusers' train_text_to_image defaults where they exist.
+    public static var defaults: TrainingConfig { TrainingConfig() }
+
     /// The file and flag names of every field.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tokenizer, data, out, method, trainable, lora, steps
