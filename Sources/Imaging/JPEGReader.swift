@@ -22,7 +22,7 @@ public enum JPEGReader {
         let status = bytes.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { cj_decode_rgb(source.baseAddress, source.count, $0.baseAddress, $0.count, &message) }
         }
-        guard status == 0 else { throw ImageError(path: path, "broken JPEG data: \(text(message))") }
+        guard status == 0 else { throw ImageError(path: path, "truncated or corrupt JPEG data: \(text(message))") }
         return try RGBImage(width: width, height: height, pixels: pixels)
     }
 

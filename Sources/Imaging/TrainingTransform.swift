@@ -29,6 +29,12 @@ public struct TrainingTransform: Codable, Sendable, Equatable {
         public var top: Int
         public var left: Int
         public var flipped: Bool
+
+        public init(top: Int, left: Int, flipped: Bool) {
+            self.top = top
+            self.left = left
+            self.flipped = flipped
+        }
     }
 
     /// Whether this configuration draws random numbers (and so needs a generator).
