@@ -63,6 +63,8 @@ let package = Package(
         // System libraries from Debian's zlib1g-dev and libpng-dev (scripts/setup.sh installs them if missing).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG"),
+        // Whole-file JPEG decoding over Debian's libjpeg62-turbo-dev, with libjpeg's longjmp errors caught in C.
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         // CLIP's byte-level BPE tokenizer with phrase spans; pure Swift (zlib only for the .gz vocabulary).
         .target(name: "Tokenizers", dependencies: ["CZlib"]),
         // DDPM, DDIM, Euler, Euler ancestral, DPM-Solver++ 2M, matching diffusers' numbers.
@@ -71,8 +73,8 @@ let package = Package(
         .target(name: "CLIP", dependencies: ["NN", "Torch"]),
         // UNet2DConditionModel with attention capture, AutoencoderKL, and their blocks (diffusers' names).
         .target(name: "Diffusion", dependencies: ["NN", "Torch"]),
-        // PNG read/write with text chunks.
-        .target(name: "Imaging", dependencies: ["CLibPNG", "CZlib", "Torch"]),
+        // Image files in (PNG, JPEG) and out (PNG with text chunks), PIL-exact resampling, training transforms.
+        .target(name: "Imaging", dependencies: ["CLibPNG", "CJPEG", "CZlib", "Torch"]),
         // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
         .target(name: "StableDiffusion",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),
@@ -99,7 +101,7 @@ let package = Package(
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",

@@ -17,6 +17,7 @@ OPEN_CLIP_PIN="open-clip-torch==3.3.0"
 missing=()
 [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 [[ -f /usr/include/png.h ]] || missing+=(libpng-dev)
+[[ -f /usr/include/jpeglib.h ]] || missing+=(libjpeg62-turbo-dev)
 if (( ${#missing[@]} )); then
     echo "installing ${missing[*]}"
     if [[ $(id -u) -eq 0 ]]; then

@@ -2,34 +2,45 @@ import CLibPNG
 import Foundation
 
 /// Reads PNG files of any colour type and bit depth as 8-bit RGB, through libpng's simplified API (which
-/// reports errors in a message rather than by longjmp), and their text chunks.
+/// reports errors in a message rather than by longjmp), and their text chunks. Files are read whole through
+/// the same checks as every image input (regular file, size limits) and decoded from memory.
 public enum PNGReader {
-    public static func read(_ path: String) throws -> RGBImage {
-        guard FileManager.default.fileExists(atPath: path) else { throw ImageError(path: path, "no such file") }
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, path) != 0 else {
-            throw ImageError(path: path, "not a readable PNG: \(message(of: image))")
+    public static func read(_ path: String, maxPixels: Int = ImageFile.defaultMaxPixels) throws -> RGBImage {
+        try decode(FileBytes.load(path), path: path, maxPixels: maxPixels)
+    }
+
+    /// Decodes PNG bytes; `path` only names the source in errors. The size is checked from IHDR before
+    /// the pixel buffer is allocated.
+    public static func decode(_ bytes: [UInt8], path: String? = nil, maxPixels: Int = ImageFile.defaultMaxPixels) throws -> RGBImage {
+        try bytes.withUnsafeBytes { source in
+            var image = png_image()
+            image.version = UInt32(PNG_IMAGE_VERSION)
+            guard png_image_begin_read_from_memory(&image, source.baseAddress, source.count) != 0 else {
+                throw ImageError(path: path, "not a readable PNG: \(message(of: image))")
+            }
+            let width = Int(image.width)
+            let height = Int(image.height)
+            do {
+                try ImageFile.checkSize(width: width, height: height, maxPixels: maxPixels, path: path)
+            } catch {
+                png_image_free(&image)
+                throw error
+            }
+            image.format = UInt32(PNG_FORMAT_RGB)
+            var pixels = [UInt8](repeating: 0, count: width * height * 3)
+            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+            guard ok != 0 else {
+                png_image_free(&image)
+                throw ImageError(path: path, "broken PNG data: \(message(of: image))")
+            }
+            return try RGBImage(width: width, height: height, pixels: pixels)
         }
-        image.format = UInt32(PNG_FORMAT_RGB)
-        let width = Int(image.width)
-        let height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
-        guard ok != 0 else {
-            png_image_free(&image)
-            throw ImageError(path: path, "broken PNG data: \(message(of: image))")
-        }
-        return try RGBImage(width: width, height: height, pixels: pixels)
     }
 
     /// The tEXt and iTXt (uncompressed) key/value pairs, in file order.
     public static func text(_ path: String) throws -> [(key: String, value: String)] {
-        guard let data = FileManager.default.contents(atPath: path), data.count >= 8,
-              data.prefix(8).elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
-            throw ImageError(path: path, "not a PNG file")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try FileBytes.load(path)
+        guard ImageFormat(signature: bytes) == .png else { throw ImageError(path: path, "not a PNG file") }
         var result: [(key: String, value: String)] = []
         var offset = 8
         while offset + 12 <= bytes.count {
