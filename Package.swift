@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "StableDiffusion", targets: ["StableDiffusion"]),
+        .library(name: "RunLogs", targets: ["RunLogs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,6 +73,8 @@ let package = Package(
         // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
         .target(name: "StableDiffusion",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),
+        // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
+        .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
@@ -90,6 +93,7 @@ let package = Package(
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
     ],
