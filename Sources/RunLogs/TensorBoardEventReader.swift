@@ -9,6 +9,12 @@ public struct TensorBoardEventReader {
         public let wallTime: Double
         public let step: Int64
         public let scalars: [String: Float]
+
+        public init(wallTime: Double, step: Int64, scalars: [String: Float]) {
+            self.wallTime = wallTime
+            self.step = step
+            self.scalars = scalars
+        }
     }
 
     public let path: String
