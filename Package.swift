@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "StableDiffusion", targets: ["StableDiffusion"]),
+        .library(name: "RunLogs", targets: ["RunLogs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,13 +82,15 @@ let package = Package(
         // The fine-tuning engine: datasets, caches, the training loop with pluggable methods, checkpoints.
         .target(name: "Training",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
-                               "StableDiffusion",
+                               "StableDiffusion", "RunLogs",
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Crypto", package: "swift-crypto")]),
+        // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
+        .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
-                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training",
+                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +105,7 @@ let package = Package(
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",

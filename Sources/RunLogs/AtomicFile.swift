@@ -1,0 +1,30 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Replaces the file at `path` with `bytes` so that readers (and a crash) see the old file or the new
+/// one, never a mix: the bytes go to a temporary sibling, which is fsync'd and renamed over `path`.
+/// The same scheme as `SafeTensors.writeAtomically`, repeated here because this module must not depend
+/// on Torch.
+func replaceAtomically(path: String, with bytes: [UInt8]) throws {
+    let url = URL(fileURLWithPath: path)
+    let temporary = url.deletingLastPathComponent()
+        .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+    do {
+        let file = try OutputFile(path: temporary, exclusive: true)
+        try file.append(bytes)
+        try file.close()  // fsyncs before closing
+    } catch {
+        unlink(temporary)
+        throw RunLogsError(path: path, "cannot write the replacement \(temporary): \(error)")
+    }
+    guard rename(temporary, path) == 0 else {
+        let reason = errnoText()
+        unlink(temporary)
+        throw RunLogsError(path: path, "cannot rename the replacement into place: \(reason)")
+    }
+}
