@@ -66,9 +66,6 @@ struct TrainCommand: ParsableCommand {
                               ProgressReporter.clock(progress.etaSeconds))
             stderr.write(Data((line + (progress.step == progress.totalSteps ? "\n" : "")).utf8))
         }
-        let metricsPath = (resolved.out as NSString).appendingPathComponent("metrics.jsonl")
-        session.hooks.metrics = { step, values in try MetricsLine.append(step: step, values: values, to: metricsPath) }
-        session.hooks.checkpointWritten = { _ in }
         let stop = StopRequest()
         session.hooks.shouldStop = { stop.isRequested }
         let result = try session.run()
@@ -146,19 +143,4 @@ final class StopRequest: @unchecked Sendable {
     var signalNumber: Int32? { lock.lock(); defer { lock.unlock() }; return signal }
     var isRequested: Bool { signalNumber != nil }
     var signalName: String? { signalNumber.map { $0 == SIGINT ? "SIGINT" : $0 == SIGTERM ? "SIGTERM" : "signal \($0)" } }
-}
-
-/// One metrics line appended to metrics.jsonl (until the shared RunLogs writers land).
-enum MetricsLine {
-    static func append(step: Int, values: [String: Double], to path: String) throws {
-        var object: [String: Any] = ["step": step, "wall_time": Date().timeIntervalSince1970]
-        for (key, value) in values { object[key] = value.isFinite ? value : NSNull() }
-        var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        data.append(0x0A)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw InputError("\(path): cannot append") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
-    }
 }

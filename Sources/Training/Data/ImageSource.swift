@@ -2,59 +2,43 @@ import Foundation
 import Imaging
 import Torch
 
-/// The dataset's images as training tensors: decode, resize the shorter side to the resolution, crop,
-/// optionally mirror, scale to [-1, 1]. Also checks every image before training (readable, large enough).
+/// The dataset's images as training tensors through `TrainingTransform` (diffusers' train_text_to_image
+/// preprocessing: PIL-exact bilinear resize of the shorter side, crop, optional flip, [-1, 1]), and the
+/// check of every image before training (readable, not truncated, large enough).
 public struct ImageSource: Sendable {
     public let directory: String
     public let resolution: Int
+    public let crop: CropMode
+    public let flip: Bool
 
-    public init(directory: String, resolution: Int) {
+    public init(directory: String, resolution: Int, crop: CropMode = .center, flip: Bool = false) {
         self.directory = directory
         self.resolution = resolution
+        self.crop = crop
+        self.flip = flip
+    }
+
+    public init(config: TrainingConfig) {
+        self.init(directory: config.data, resolution: config.resolution, crop: config.crop, flip: config.flip)
     }
 
     public func path(_ record: CaptionRecord) -> String { (directory as NSString).appendingPathComponent(record.fileName) }
 
-    public func read(_ record: CaptionRecord) throws -> RGBImage { try PNGReader.read(path(record)) }
+    public func read(_ record: CaptionRecord) throws -> RGBImage { try ImageFile.read(path: path(record)) }
 
     /// SHA-256 of the file's bytes (the latent cache key).
-    public func contentHash(_ record: CaptionRecord) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path(record)) else {
-            throw DatasetRowError("\(record.fileName): cannot be read")
-        }
-        return Fingerprint.of(bytes: [UInt8](data))
+    public func contentHash(_ record: CaptionRecord) throws -> String { try Fingerprint.ofFile(path(record)) }
+
+    /// [3, R, R] in [-1, 1] with a center crop, mirrored when `flip` (what the latent cache stores).
+    public func pixels(_ record: CaptionRecord, flip mirrored: Bool) throws -> Tensor {
+        let pixels = try TrainingTransform(resolution: resolution, crop: .center, flip: false)(read(record))
+        return mirrored ? try pixels.flip(dims: [2]).contiguous() : pixels
     }
 
-    /// [3, R, R] in [-1, 1]: shorter side resized to R (bilinear), center crop, mirrored when `flip`.
-    public func pixels(_ record: CaptionRecord, flip: Bool) throws -> Tensor {
-        try pixels(record, flip: flip, crop: nil)
-    }
-
-    /// A random crop and flip, drawn from `generator` as torchvision's RandomCrop (randint for the top, then
-    /// the left offset) and RandomHorizontalFlip (rand < 0.5) draw them.
-    public func randomPixels(_ record: CaptionRecord, flip: Bool, generator: Generator) throws -> Tensor {
-        try pixels(record, flip: flip, crop: generator)
-    }
-
-    func pixels(_ record: CaptionRecord, flip: Bool, crop generator: Generator?) throws -> Tensor {
-        let image = try read(record)
-        var x = try image.tensor().unsqueeze(dim: 0)
-        let scale = Double(resolution) / Double(min(image.width, image.height))
-        let height = max(resolution, Int((Double(image.height) * scale).rounded()))
-        let width = max(resolution, Int((Double(image.width) * scale).rounded()))
-        if height != image.height || width != image.width {
-            x = try x.interpolate(size: (height, width), mode: .bilinear)
-        }
-        var top = (height - resolution) / 2, left = (width - resolution) / 2
-        var mirror = flip
-        if let generator {
-            top = try Tensor.randint(high: height - resolution + 1, [1], generator: generator).itemInt()
-            left = try Tensor.randint(high: width - resolution + 1, [1], generator: generator).itemInt()
-            mirror = try flip && Tensor.rand([1], generator: generator).item() < 0.5
-        }
-        x = try x.narrow(dim: 2, start: top, length: resolution).narrow(dim: 3, start: left, length: resolution)
-        if mirror { x = try x.flip(dims: [3]) }
-        return try x.squeeze(dim: 0).contiguous()
+    /// The configured crop and flip, drawn from `generator` in torchvision's order (for uncached latents).
+    public func randomPixels(_ record: CaptionRecord, generator: Generator) throws -> Tensor {
+        let transform = TrainingTransform(resolution: resolution, crop: crop == .random ? .random : .center, flip: flip)
+        return try transform(read(record), generator: generator)
     }
 
     /// Every problem of every record's image (missing, unreadable, truncated, too small), with line numbers.

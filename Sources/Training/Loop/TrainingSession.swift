@@ -1,4 +1,5 @@
 import Foundation
+import RunLogs
 import Torch
 
 /// One `spf train` invocation from a resolved configuration to exported outputs, in the order that loses
@@ -35,7 +36,7 @@ public struct TrainingSession {
         try config.validate()
         try ModelFolderExport.check(config)
         let records = try MetadataFile.read(dataset: config.data)
-        let images = ImageSource(directory: config.data, resolution: config.resolution)
+        let images = ImageSource(config: config)
         let problems = images.check(records)
         guard problems.isEmpty else {
             throw DatasetError(file: (config.data as NSString).appendingPathComponent(MetadataFile.name), problems: problems)
@@ -57,11 +58,21 @@ public struct TrainingSession {
         for note in report.notes { log(note) }
         log("latents: \(report.latentsReused) cached, \(report.latentsEncoded) encoded; texts: \(report.textsReused) "
             + "cached, \(report.textsEncoded) encoded")
-        let trainer = Trainer(config: config, method: method, dataset: dataset, run: run, hooks: hooks)
+        // Metrics go to metrics.jsonl and TensorBoard; a resumed run drops what was logged after its checkpoint.
+        let resumeStep = resume ? RunCheckpoint.completed(in: run).last : nil
+        let sinks = MultiSink([try JSONLMetricsWriter(path: run.metricsPath, resumeFrom: resumeStep),
+                               try TensorBoardEventWriter(directory: run.tensorboardPath, resumeFrom: resumeStep)])
+        defer { try? sinks.close() }
+        var loopHooks = hooks
+        loopHooks.metrics = { step, scalars in
+            try sinks.log(step: step, scalars)
+            try hooks.metrics(step, scalars)
+        }
+        let trainer = Trainer(config: config, method: method, dataset: dataset, run: run, hooks: loopHooks)
         trainer.encodeLatents = { records, generator in
             try Tensor.withNoGrad {
                 try models.vae.encode(Tensor.stack(records.map {
-                    try images.randomPixels($0, flip: config.flip, generator: generator)
+                    try images.randomPixels($0, generator: generator)
                 })).parameters
             }
         }
