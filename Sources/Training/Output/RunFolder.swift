@@ -62,8 +62,8 @@ public struct RunFolder: Sendable {
         let temporary = target + ".tmp-\(getpid())"
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: target),
-                                                      withItemAt: URL(fileURLWithPath: temporary))
+            // rename(2) replaces the target atomically, whether or not it exists.
+            guard rename(temporary, target) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ConfigError(source: target, "cannot write (\(error.localizedDescription))")
