@@ -134,11 +134,21 @@ enum KohyaLoRAFormat {
         return (tensors, metadata(weights, info: info, defaultName: LoRAWeights.stem(file)))
     }
 
+    /// Keys computed from the adapters, never carried over from a file that was read.
+    static let computedKeys: Set<String> = ["ss_network_module", "ss_network_dim", "ss_network_alpha", "ss_network_args",
+                                            "ss_v2", "ss_base_model_version"]
+
     /// The metadata sd-scripts' train_network.py writes that readers use: the network module, dim and alpha
     /// (kohya's merge/resize tools), the base model version and ss_v2 (A1111 tells SD 1/2/XL LoRAs apart by
-    /// them), the output name, comment and base model name (LoRA browsers), and a minimal modelspec.
+    /// them), the output name, comment and base model name (LoRA browsers), and a minimal modelspec. The other
+    /// `ss_*` / `modelspec.*` entries of a kohya file that was read (training settings, tag frequencies) are kept,
+    /// so that a conversion or re-save loses nothing; sd-scripts' precomputed `sshs_*` hashes are not (they are
+    /// optional, and readers compute them when absent).
     static func metadata(_ weights: LoRAWeights, info: LoRAFileInfo, defaultName: String) -> [String: String] {
-        let name = info.outputName ?? defaultName
+        let carried = weights.format == .kohya ? weights.metadata.filter { key, _ in
+            (key.hasPrefix("ss_") || key.hasPrefix("modelspec.")) && !computedKeys.contains(key)
+        } : [:]
+        let name = info.outputName ?? carried["ss_output_name"] ?? defaultName
         var metadata: [String: String] = [
             "ss_network_module": "networks.lora",
             "ss_network_dim": String(LoRAWeights.mostCommon(weights.adapters.map(\.rank)) ?? 0),
@@ -151,6 +161,11 @@ enum KohyaLoRAFormat {
             "modelspec.implementation": "diffusers",
             "modelspec.title": name,
         ]
+        metadata.merge(carried) { _, carriedValue in carriedValue }
+        if let name = info.outputName {
+            metadata["ss_output_name"] = name
+            metadata["modelspec.title"] = name
+        }
         if let comment = info.trainingComment { metadata["ss_training_comment"] = comment }
         if let base = info.baseModelName { metadata["ss_sd_model_name"] = base }
         for (key, value) in info.extra { metadata[key] = value }
