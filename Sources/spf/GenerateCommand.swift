@@ -80,6 +80,9 @@ struct GenerateCommand: ParsableCommand {
     var device = "cpu"
 
     func run() throws {
+        // libtorch's thread count is process-wide: leave it as found for whoever runs this in-process (tests).
+        let previousThreads = LibTorch.numThreads
+        defer { try? LibTorch.setNumThreads(previousThreads) }
         try runtime.apply()
         guard let computeType = DType(name: dtype), computeType.isFloatingPoint else {
             throw ValidationError("unknown --dtype '\(dtype)'")

@@ -7,7 +7,7 @@ import XCTest
 
 /// LoRA files in both formats against diffusers' load_lora_weights on the tiny pipeline
 /// (tools/reference/lora_fixtures.py): same file, latents, prompt, scheduler, steps and lora scale.
-final class LoRAParityTests: XCTestCase {
+final class LoRAParityTests: PipelineParityTestCase {
     private func images(lora: String?, scale: Double = 1) throws -> (ours: Tensor, runs: [String: Tensor]) {
         let pipeline = try LoRATestSupport.pipeline()
         let runs = try referenceFixtures.load("lora_runs")

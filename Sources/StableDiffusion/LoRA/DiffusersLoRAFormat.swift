@@ -185,7 +185,7 @@ enum DiffusersLoRAFormat {
             // The names PEFT matches: the UNet's in full (anchored), the text encoder's without `text_model.` so
             // that they match transformers 4's `text_model.encoder...` and transformers 5's `encoder...` alike.
             func peftName(_ module: String) -> String {
-                component == .unet ? module : String(module.dropFirst(module.hasPrefix("text_model.") ? 11 : 0))
+                component == .unet || !module.hasPrefix("text_model.") ? module : String(module.dropFirst("text_model.".count))
             }
             func pattern(_ module: String) -> String { component == .unet ? "^" + module : peftName(module) }
             let r = LoRAWeights.mostCommon(adapters.map(\.rank))!

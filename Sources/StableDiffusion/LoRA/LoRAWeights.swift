@@ -98,17 +98,7 @@ public struct LoRAWeights {
     /// or a 1x1 Conv2d, A and B have the layer's shapes for their rank, alpha is finite. `file` names the
     /// source in errors, with the adapter's keys.
     public func validate(against models: LoRAModels, file: String) throws {
-        var indexes: [LoRAComponent: LoRALayerIndex] = [:]
-        for adapter in adapters {
-            if indexes[adapter.component] == nil {
-                guard let model = models.model(adapter.component) else {
-                    throw LoRAError(file: file, key: adapter.downKey,
-                                    "adapts the \(adapter.component.displayName), which was not given")
-                }
-                indexes[adapter.component] = LoRALayerIndex(model, component: adapter.component)
-            }
-            _ = try indexes[adapter.component]!.target(for: adapter, file: file)
-        }
+        _ = try targets(in: models, file: file)
     }
 
     /// Adds every adapter to its layer (in the layer's dtype and on its device), loads A and B, and sets
@@ -119,22 +109,10 @@ public struct LoRAWeights {
     @discardableResult
     public func apply(to models: LoRAModels, strength: Double = 1, file: String) throws -> [LoRA] {
         guard strength.isFinite else { throw LoRAError(file: file, "the LoRA scale must be a finite number, got \(strength)") }
-        var indexes: [LoRAComponent: LoRALayerIndex] = [:]
-        var targets: [LoRATarget] = []
-        for adapter in adapters {
-            if indexes[adapter.component] == nil {
-                guard let model = models.model(adapter.component) else {
-                    throw LoRAError(file: file, key: adapter.downKey,
-                                    "adapts the \(adapter.component.displayName), which was not given")
-                }
-                indexes[adapter.component] = LoRALayerIndex(model, component: adapter.component)
-            }
-            let target = try indexes[adapter.component]!.target(for: adapter, file: file)
-            if target.lora != nil {
-                throw LoRAError(file: file, key: adapter.downKey, "the \(adapter.component.displayName) layer "
-                    + "'\(adapter.module)' already carries a LoRA adapter (one adapter per layer)")
-            }
-            targets.append(target)
+        let targets = try targets(in: models, file: file)
+        for (adapter, target) in zip(adapters, targets) where target.lora != nil {
+            throw LoRAError(file: file, key: adapter.downKey, "the \(adapter.component.displayName) layer "
+                + "'\(adapter.module)' already carries a LoRA adapter (one adapter per layer)")
         }
         var attached: [LoRA] = []
         try Tensor.withNoGrad {
@@ -147,6 +125,21 @@ public struct LoRAWeights {
             }
         }
         return attached
+    }
+
+    /// The checked layer of every adapter, in `adapters`' order.
+    private func targets(in models: LoRAModels, file: String) throws -> [LoRATarget] {
+        var indexes: [LoRAComponent: LoRALayerIndex] = [:]
+        return try adapters.map { adapter in
+            if indexes[adapter.component] == nil {
+                guard let model = models.model(adapter.component) else {
+                    throw LoRAError(file: file, key: adapter.downKey,
+                                    "adapts the \(adapter.component.displayName), which was not given")
+                }
+                indexes[adapter.component] = LoRALayerIndex(model, component: adapter.component)
+            }
+            return try indexes[adapter.component]!.target(for: adapter, file: file)
+        }
     }
 }
 
