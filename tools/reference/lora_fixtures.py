@@ -1,8 +1,12 @@
 """Reference fixtures for LoRA files (Tests/StableDiffusionTests).
 
-Run from the repository root with the reference environment, after pipeline_fixtures.py:
+Run from the repository root with the reference environment:
 
     .venv-reference/bin/python tools/reference/lora_fixtures.py
+
+make_fixtures.sh runs the scripts in name order, this one before pipeline_fixtures.py, so it first rebuilds
+Fixtures/pipe_tiny itself with pipeline_fixtures.main() (deterministic: the same files again), which keeps these
+fixtures in step with the pipeline they were made on.
 
 On the tiny pipeline Fixtures/pipe_tiny, makes one random LoRA with PEFT (seeded; B nonzero so that it changes
 the images):
@@ -33,6 +37,9 @@ from diffusers import StableDiffusionPipeline
 from peft import LoraConfig, inject_adapter_in_model
 from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import save_file
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import pipeline_fixtures  # noqa: E402
 
 OUT = pathlib.Path("Tests/StableDiffusionTests/Fixtures")
 FOLDER = OUT / "pipe_tiny"
@@ -85,6 +92,7 @@ def kohya_tensors(unet_sd, text_sd):
 
 
 def main():
+    pipeline_fixtures.main()
     torch.manual_seed(0)
     pipe = load_pipeline()
     unet_config = LoraConfig(r=UNET_RANK, lora_alpha=UNET_ALPHA, init_lora_weights=True,
