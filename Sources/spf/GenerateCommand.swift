@@ -15,7 +15,9 @@ struct GenerateCommand: ParsableCommand {
             Images are written as <out>/<seed>-<index>.png with the prompt, negative prompt, seed, steps, \
             scheduler and guidance in the PNG's text chunks. Nothing is written unless every image was made. \
             --init-latents starts from given noise (a safetensors file with one [B, 4, H/8, W/8] tensor) so that \
-            a run can be compared step for step with diffusers' `latents=`.
+            a run can be compared step for step with diffusers' `latents=`. --lora applies a LoRA file in kohya \
+            (A1111, ComfyUI) or diffusers format to the UNet and text encoder, at --lora-scale (diffusers' lora_scale); \
+            its path and scale go into the text chunks too.
             """
     )
 
@@ -62,6 +64,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Start from these latents (safetensors file holding one tensor) instead of the seed.")
     var initLatents: String?
 
+    @Option(help: "A LoRA file (.safetensors, kohya/A1111/ComfyUI or diffusers format, told apart by its keys) to apply to the UNet and text encoder.")
+    var lora: String?
+
+    @Option(help: "LoRA strength: each adapted layer adds scale * (alpha / rank) * B(A(x)) (diffusers' lora_scale, kohya's multiplier; default 1).")
+    var loraScale: Double?
+
     @Option(help: "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
     var variant: String?
 
@@ -72,6 +80,9 @@ struct GenerateCommand: ParsableCommand {
     var device = "cpu"
 
     func run() throws {
+        // libtorch's thread count is process-wide: leave it as found for whoever runs this in-process (tests).
+        let previousThreads = LibTorch.numThreads
+        defer { try? LibTorch.setNumThreads(previousThreads) }
         try runtime.apply()
         guard let computeType = DType(name: dtype), computeType.isFloatingPoint else {
             throw ValidationError("unknown --dtype '\(dtype)'")
@@ -82,9 +93,20 @@ struct GenerateCommand: ParsableCommand {
                                         steps: steps, guidanceScale: guidance, height: height, width: width,
                                         scheduler: scheduler)
         try options.validate()
+        if loraScale != nil, lora == nil { throw ValidationError("--lora-scale needs --lora") }
+        if let loraScale, !loraScale.isFinite { throw ValidationError("--lora-scale must be a finite number") }
         let latents = try initLatents.map(Self.loadLatents)
 
         let pipeline = try loadPipeline(dtype: computeType, device: target)
+        if let lora {
+            let scale = loraScale ?? 1
+            let weights = try pipeline.loadLoRA(lora, scale: scale)
+            let counts = LoRAComponent.allCases.map { component in
+                "\(weights.adapters.filter { $0.component == component }.count) \(component.displayName)"
+            }
+            FileHandle.standardError.write(Data(("spf generate: LoRA \(lora) (\(weights.format?.rawValue ?? "?") format, "
+                + "\(counts.joined(separator: " + ")) layers) at scale \(scale)\n").utf8))
+        }
         let samplerName = pipeline.schedulerName(for: options)
         FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(width)x\(height), batch \(batch)\n".utf8))
         let progress = ProgressReporter(label: "denoising")
@@ -96,7 +118,8 @@ struct GenerateCommand: ParsableCommand {
         let text: [(key: String, value: String)] = [
             ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", String(seed)), ("steps", String(steps)),
             ("scheduler", samplerName), ("guidance_scale", String(guidance)), ("model", model),
-            ("init_latents", initLatents ?? ""), ("clip_skip", clipSkip.map(String.init) ?? ""), ("software", "spf-portrait"),
+            ("init_latents", initLatents ?? ""), ("clip_skip", clipSkip.map(String.init) ?? ""),
+            ("lora", lora ?? ""), ("lora_scale", lora.map { _ in String(loraScale ?? 1) } ?? ""), ("software", "spf-portrait"),
         ]
         for index in 0..<images.shape[0] {
             let image = try RGBImage(tensor: images.select(dim: 0, index: index))

@@ -3,6 +3,7 @@ import Diffusion
 import Foundation
 import NN
 import Schedulers
+import StableDiffusion
 import Torch
 
 /// `spf bench unet`: the SD 1.5 UNet at full size, for bench/unet.sh to set beside diffusers.
@@ -46,20 +47,11 @@ struct UNetBenchCommand: ParsableCommand {
             seconds = try OpsBenchmark.median(iterations: iterations, warmUp: 1, step)
         case "sample":
             let size = latentSize ?? 32
-            let scheduler = try makeScheduler(name: "ddim")
-            let embeds = try Tensor.cat([Tensor.zeros([1, 77, 768]), context])
+            let sampler = DenoisingLoop(unet: unet, scheduler: try makeScheduler(name: "ddim"), guidanceScale: 7.5)
+            let unconditional = try Tensor.zeros([1, 77, 768])
             let loop = {
-                try Tensor.withNoGrad {
-                    try scheduler.setTimesteps(steps)
-                    var latents = try Tensor.randn([1, 4, size, size], generator: Generator(seed: 1))
-                    for (index, t) in scheduler.timestepValues.enumerated() {
-                        let input = try Tensor.cat([latents, latents])
-                        let noise = try unet(sample: input, timestep: scheduler.timesteps.select(dim: 0, index: index),
-                                             encoderHiddenStates: embeds).sample.chunk(2)
-                        let guided = try noise[0] + (noise[1] - noise[0]) * 7.5
-                        latents = try scheduler.step(modelOutput: guided, timestep: t, sample: latents)
-                    }
-                }
+                _ = try sampler(conditioning: context, unconditional: unconditional, latentShape: [1, 4, size, size],
+                                generator: Generator(seed: 1), steps: steps)
             }
             seconds = try OpsBenchmark.median(iterations: 1, warmUp: 0, loop)
         default:

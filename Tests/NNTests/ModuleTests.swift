@@ -95,6 +95,53 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(try block.proj.lora!.scale, 2)
     }
 
+    /// A factory without a generator (the one used before loading a checkpoint) must still give a finite A:
+    /// NaN in A times a zero B is NaN, so the injected model would no longer equal the plain one.
+    func testFreshAdaptersAreTheIdentityAlsoFromAnUninitializedFactory() throws {
+        for (label, factory) in [("seeded", try ParameterFactory(generator: Generator(seed: 8))),
+                                 ("uninitialized", ParameterFactory.uninitialized)] {
+            let block = try Block(factory: ParameterFactory(generator: Generator(seed: 9)))
+            let x = try Tensor.randn([3, 4], generator: Generator(seed: 10))
+            let image = try Tensor.randn([2, 4, 5, 5], generator: Generator(seed: 11))
+            let plain = (try block.proj(x).floats(), try block.convs[1](image).floats())
+            try block.injectLoRA(LoRAConfiguration(rank: 3, alpha: 5, targets: ["proj", "convs.1"]), factory: factory)
+            for (name, lora) in block.loraAdapters() {
+                XCTAssert(try lora.down.floats().allSatisfy { $0.isFinite && $0 != 0 }, "\(label): \(name) A")
+                XCTAssert(try lora.up.floats().allSatisfy { $0 == 0 }, "\(label): \(name) B")
+            }
+            XCTAssertEqual(try block.proj(x).floats(), plain.0, label)
+            XCTAssertEqual(try block.convs[1](image).floats(), plain.1, label)
+        }
+        // Deterministic: the fallback is one generator seeded with LoRA.fallbackSeed per call, so two models
+        // get the same adapters and the adapters of one model differ from each other.
+        let a = try Block(factory: .uninitialized), b = try Block(factory: .uninitialized)
+        for block in [a, b] {
+            try block.injectLoRA(LoRAConfiguration(rank: 2, alpha: 2, targets: ["proj", "convs.1"]), factory: .uninitialized)
+        }
+        XCTAssertEqual(try a.proj.lora!.down.bytes(), try b.proj.lora!.down.bytes())
+        XCTAssertEqual(try a.convs[1].lora!.down.bytes(), try b.convs[1].lora!.down.bytes())
+        let expected = try Tensor.rand([2, 4], generator: Generator(seed: LoRA.fallbackSeed)) * 1.0 - 0.5
+        XCTAssertEqual(try a.proj.lora!.down.floats(), try expected.floats())
+        XCTAssertNotEqual(try a.proj.lora!.down.floats(), try a.convs[1].lora!.down.reshape([2, 4]).floats())
+    }
+
+    func testAdaptersCanBeListedAttachedAndRemoved() throws {
+        let block = try Block(factory: ParameterFactory(generator: Generator(seed: 12)))
+        XCTAssertNil(LoRATarget(block.convs[0]))  // 3x3
+        XCTAssertNil(LoRATarget(block.norm))
+        let target = try XCTUnwrap(LoRATarget(block.convs[1]))
+        XCTAssertEqual(target.adapterShapes(rank: 3).down, [3, 4, 1, 1])
+        XCTAssertEqual(target.adapterShapes(rank: 3).up, [2, 3, 1, 1])
+        let lora = try target.attachLoRA(rank: 3, alpha: 6, generator: nil)
+        lora.strength = 0.5
+        XCTAssertEqual(lora.scale, 1)
+        XCTAssertEqual(block.loraAdapters().map(\.name), ["convs.1"])
+        XCTAssertEqual(block.stateDict().keys.filter { $0.contains("lora") }.sorted(),
+                       ["convs.1.lora.lora_A.weight", "convs.1.lora.lora_B.weight"])
+        XCTAssertEqual(block.removeLoRA(), ["convs.1"])
+        XCTAssert(block.loraAdapters().isEmpty)
+    }
+
     func testUninitializedFactoryStillBuildsCorrectShapes() throws {
         let linear = try Linear(8, 5, bias: false, factory: .uninitialized)
         XCTAssertEqual(linear.weight.shape, [5, 8])

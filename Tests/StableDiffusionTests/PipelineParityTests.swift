@@ -7,7 +7,7 @@ import XCTest
 
 /// The whole text-to-image pipeline against diffusers' StableDiffusionPipeline on a tiny random model
 /// (tools/reference/pipeline_fixtures.py): same folder, prompt, latents or seed, scheduler and steps.
-final class PipelineParityTests: XCTestCase {
+final class PipelineParityTests: PipelineParityTestCase {
     static let fixtures = referenceFixtures.directory
     static let prompt = "a woman, in a brown jacket, blonde hair"
 

@@ -84,33 +84,15 @@ public final class StableDiffusionPipeline {
             throw PipelineError("initial latents have shape \(initialLatents.shape), expected \(latentShape)")
         }
         return try Tensor.withNoGrad {
-            // diffusers: prompt_embeds.repeat(1, n, 1).view(B * n, S, -1), unconditional first.
-            var embeds = try encodePrompt(options.prompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1])
-            if options.usesGuidance {
-                let negative = try encodePrompt(options.negativePrompt, clipSkip: clipSkip)
-                    .repeated([options.batchSize, 1, 1])
-                embeds = try Tensor.cat([negative, embeds])
-            }
-            // diffusers sets the timesteps before preparing latents: the Euler samplers' init_noise_sigma
-            // depends on them.
-            try scheduler.setTimesteps(options.steps)
-            let generator = try Generator(seed: options.seed)
-            var latents = try initialLatents.map { try $0.to(dtype: dtype, device: device) }
-                ?? Tensor.randn(latentShape, dtype: dtype, device: .cpu, generator: generator).to(device)
-            latents = try latents * scheduler.initNoiseSigma
-            let total = scheduler.timestepValues.count
-            for (index, t) in scheduler.timestepValues.enumerated() {
-                let input = options.usesGuidance ? try Tensor.cat([latents, latents]) : latents
-                let scaled = try scheduler.scaleModelInput(input, timestep: t)
-                let timestep = try scheduler.timesteps.select(dim: 0, index: index)
-                var noise = try unet(sample: scaled, timestep: timestep, encoderHiddenStates: embeds).sample
-                if options.usesGuidance {
-                    let parts = try noise.chunk(2)
-                    noise = try parts[0] + (parts[1] - parts[0]) * options.guidanceScale
-                }
-                latents = try scheduler.step(modelOutput: noise, timestep: t, sample: latents, generator: generator)
-                progress?(index + 1, total)
-            }
+            // diffusers: prompt_embeds.repeat(1, n, 1).view(B * n, S, -1).
+            let conditioning = try encodePrompt(options.prompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1])
+            let unconditional = options.usesGuidance
+                ? try encodePrompt(options.negativePrompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1]) : nil
+            let loop = DenoisingLoop(unet: unet, scheduler: scheduler, guidanceScale: options.guidanceScale, dtype: dtype,
+                                     device: device)
+            let latents = try loop(conditioning: conditioning, unconditional: unconditional, latentShape: latentShape,
+                                   initialLatents: initialLatents, generator: Generator(seed: options.seed),
+                                   steps: options.steps, progress: progress)
             return try decode(latents)
         }
     }
