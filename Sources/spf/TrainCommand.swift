@@ -1,6 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
+import Synchronization
 import Torch
 import Training
 
@@ -118,29 +118,34 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// SIGINT / SIGTERM turn into a request the training loop polls after each step (dispatch sources, not a
-/// signal handler: nothing but the flag is touched asynchronously).
+/// The last SIGINT/SIGTERM received while a `StopRequest` is installed (0: none). A signal handler may only
+/// touch async-signal-safe state, so this one atomic is the process-wide fact it records.
+private let pendingSignal = Atomic<Int32>(0)
+
+/// SIGINT / SIGTERM turn into a request the training loop polls after each step: the handler only stores the
+/// signal number; the loop then writes a checkpoint and stops. The previous actions come back on deinit.
 final class StopRequest: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signal: Int32?
-    private var sources: [DispatchSourceSignal] = []
+    private var previous: [Int32: sigaction] = [:]
 
     init() {
+        pendingSignal.store(0, ordering: .relaxed)
         for number in [SIGINT, SIGTERM] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                if self.signal == nil { self.signal = number }
-                self.lock.unlock()
-            }
-            source.resume()
-            sources.append(source)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { pendingSignal.store($0, ordering: .relaxed) }
+            sigemptyset(&action.sa_mask)
+            var old = sigaction()
+            if sigaction(number, &action, &old) == 0 { previous[number] = old }
         }
     }
 
-    var signalNumber: Int32? { lock.lock(); defer { lock.unlock() }; return signal }
+    deinit {
+        for (number, var old) in previous { sigaction(number, &old, nil) }
+    }
+
+    var signalNumber: Int32? {
+        let number = pendingSignal.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
     var isRequested: Bool { signalNumber != nil }
     var signalName: String? { signalNumber.map { $0 == SIGINT ? "SIGINT" : $0 == SIGTERM ? "SIGTERM" : "signal \($0)" } }
 }
