@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import SafeTensors
 import StableDiffusion
 import Torch
@@ -72,5 +73,39 @@ final class ExportTests: TinyRunTestCase {
         let kohya = try SafeTensorsFile(path: (folder as NSString).appendingPathComponent(LoRAExport.kohyaFileName(result.run)))
         XCTAssertEqual(kohya.metadata["ss_network_module"], "networks.lora")
         XCTAssertEqual(kohya.metadata["ss_network_dim"], "4")
+    }
+}
+
+/// Validation grids: original beside current for fixed seeds, every `validation_every` steps and at step 0.
+final class ValidationImageTests: TinyRunTestCase {
+    func testGridsAreWrittenWithTheOriginalBesideTheCurrentModel() throws {
+        let data = try temporaryFolder(self, "data")
+        try makeDataset(at: data, count: 2)
+        let out = (try temporaryFolder(self, "runs") as NSString).appendingPathComponent("run")
+        var config = tinyConfig(data: data, out: out, steps: 4)
+        config.validationEvery = 2
+        config.validationPrompts = ["a woman, with a red hat", "a man"]
+        config.validationSteps = 2
+        _ = try TrainingSession(config: config).run()
+        let folder = RunFolder(path: out).validationPath
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        XCTAssertEqual(names, ["original-00.png", "original-01.png", "step-00000000.png", "step-00000002.png",
+                               "step-00000004.png"])
+        let start = try ImageFile.read(path: folder + "/step-00000000.png")
+        let end = try ImageFile.read(path: folder + "/step-00000004.png")
+        XCTAssertEqual(start.width, 16 * 2 + 3 * 2)
+        XCTAssertEqual(start.height, 16 * 2 + 3 * 2)
+        // Left column (the original model) is identical at every step; the right column moved.
+        func column(_ image: RGBImage, _ c: Int) -> [UInt8] {
+            var values: [UInt8] = []
+            for y in 0..<image.height {
+                let start: Int = (y * image.width + 2 + c * 18) * 3
+                values += image.pixels[start..<(start + 48)]
+            }
+            return values
+        }
+        XCTAssertEqual(column(start, 0), column(end, 0))
+        XCTAssertEqual(column(start, 0), column(start, 1), "at step 0 both columns are the original")
+        XCTAssertNotEqual(column(end, 0), column(end, 1), "training changed the current model's images")
     }
 }

@@ -68,6 +68,14 @@ public struct TrainingSession {
             try sinks.log(step: step, scalars)
             try hooks.metrics(step, scalars)
         }
+        if config.validationEvery != nil, !config.validationPrompts.isEmpty {
+            let validation = ValidationImages(pipeline: models.pipeline, config: config, run: run)
+            loopHooks.validation = { step in
+                let path = try step == 0 ? validation.start() : validation(step: step)
+                self.log("validation images: \(path)")
+                try hooks.validation?(step)
+            }
+        }
         let trainer = Trainer(config: config, method: method, dataset: dataset, run: run, hooks: loopHooks)
         trainer.encodeLatents = { records, generator in
             try Tensor.withNoGrad {
