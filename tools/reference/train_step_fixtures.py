@@ -8,6 +8,8 @@ Writes Tests/TrainingTests/Fixtures/train_step.safetensors (~0.3 MB). Cases:
   lora          rank 4, alpha 8 adapters on to_q/to_k/to_v/to_out.0 (PEFT's computation: base(x) + B(A(x)) * alpha/r),
                 A and B from the fixture so both sides start equal
   full_snr      every parameter, min-SNR weighting with gamma 5
+  full_bf16     every parameter, the UNet forward under torch.autocast("cpu", torch.bfloat16) (accelerate's
+                mixed_precision="bf16" on CPU), float32 master weights
 """
 import os
 
@@ -71,7 +73,11 @@ def step(case, latents, noise, timesteps, states, out):
 
     noisy = scheduler.add_noise(latents, noise, timesteps)
     target = noise
-    pred = unet(noisy, timesteps, states, return_dict=False)[0]
+    if case == "full_bf16":
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            pred = unet(noisy, timesteps, states, return_dict=False)[0]
+    else:
+        pred = unet(noisy, timesteps, states, return_dict=False)[0]
     if case == "full_snr":
         snr = compute_snr(scheduler, timesteps)
         weights = torch.stack([snr, 5.0 * torch.ones_like(timesteps)], dim=1).min(dim=1)[0] / snr
@@ -97,7 +103,7 @@ def step(case, latents, noise, timesteps, states, out):
 def main():
     latents, noise, timesteps, states = inputs()
     out = {"latents": latents, "noise": noise, "timesteps": timesteps, "encoder_hidden_states": states}
-    for case in ("full", "cross_attn", "lora", "full_snr"):
+    for case in ("full", "cross_attn", "lora", "full_snr", "full_bf16"):
         step(case, latents, noise, timesteps, states, out)
     out = {k: v.contiguous() for k, v in out.items()}
     save_file(out, OUT, metadata={"lr": str(LR), "weight_decay": str(WD), "max_grad_norm": str(MAX_NORM),

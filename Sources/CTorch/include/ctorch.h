@@ -101,6 +101,9 @@ ct_err ct_grad(ct_tensor t, ct_tensor *out);
 /// Replaces the gradient; NULL clears it (zero-grad with set_to_none).
 ct_err ct_set_grad(ct_tensor t, ct_tensor grad);
 ct_err ct_is_grad_enabled(int *out);
+/// Autocast regions (torch.autocast): enter records the previous state for exit to restore.
+ct_err ct_autocast_enter(int device_type, int dtype, int *previous_enabled, int *previous_dtype);
+ct_err ct_autocast_exit(int device_type, int previous_enabled, int previous_dtype);
 ct_err ct_set_grad_enabled(int enabled);
 ct_err ct_is_leaf(ct_tensor t, int *out);
 

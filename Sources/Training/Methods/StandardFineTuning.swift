@@ -43,8 +43,9 @@ public final class StandardFineTuning: TrainingMethod {
     public func loss(_ batch: TrainingBatch, generator: Generator) throws -> StepLoss {
         let draw = try objective.draw(latentParameters: batch.latentParameters, generator: generator)
         let conditioning = try batch.conditioning { $0.text }
-        let prediction = try models.unet(sample: draw.noisyLatents, timestep: draw.timesteps,
-                                         encoderHiddenStates: conditioning).sample
+        let prediction = try MixedPrecisionRegion(config.mixedPrecision).run {
+            try models.unet(sample: draw.noisyLatents, timestep: draw.timesteps, encoderHiddenStates: conditioning).sample
+        }
         let loss = try objective.loss(prediction: prediction, draw: draw)
         return StepLoss(loss: loss, terms: ["loss_diffusion": loss])
     }
