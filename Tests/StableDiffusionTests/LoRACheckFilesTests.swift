@@ -3,7 +3,7 @@ import StableDiffusion
 import Torch
 import XCTest
 
-/// Writes LoRA files for tools/check_lora_with_diffusers.py when SPF_LORA_CHECK_DIR names a folder (skipped
+/// Writes LoRA files for tools/check_with_diffusers.py when SPF_LORA_CHECK_DIR names a folder (skipped
 /// otherwise): a random LoRA on the tiny pipeline, in diffusers format with per-layer ranks and alphas
 /// (alpha_pattern / rank_pattern in its metadata), and in kohya format with per-layer ranks and one alpha per model
 /// (diffusers keeps only the most common alpha of a kohya file: the alpha_pattern it builds carries the keys'
@@ -11,7 +11,7 @@ import XCTest
 final class LoRACheckFilesTests: XCTestCase {
     func testWriteFilesForTheDiffusersCheck() throws {
         guard let folder = ProcessInfo.processInfo.environment["SPF_LORA_CHECK_DIR"], !folder.isEmpty else {
-            throw XCTSkip("set SPF_LORA_CHECK_DIR to write LoRA files for tools/check_lora_with_diffusers.py")
+            throw XCTSkip("set SPF_LORA_CHECK_DIR to write LoRA files for tools/check_with_diffusers.py")
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (format, uniformAlpha) in [(LoRAFormat.diffusers, false), (.kohya, true)] {

@@ -1,7 +1,8 @@
-"""Checks a LoRA file written by spf against diffusers: generates with diffusers' StableDiffusionPipeline and
-load_lora_weights and compares the image with a PNG from `spf generate --lora` (batch 1).
+"""Checks what spf writes against diffusers: a model folder (`spf train`'s RUN_DIR/model, `spf convert`'s
+output) and optionally a LoRA file. Generates with diffusers' StableDiffusionPipeline (and load_lora_weights)
+and compares the image with a PNG from `spf generate [--lora]` (batch 1).
 
-    .venv-reference/bin/python tools/check_lora_with_diffusers.py --model DIR --lora FILE --png OUT/SEED-0.png
+    .venv-reference/bin/python tools/check_with_diffusers.py --model DIR [--lora FILE] --png OUT/SEED-0.png
 
 The prompt, negative prompt, seed, steps, guidance, scheduler, clip skip and lora scale are read from the PNG's
 text chunks (spf writes them) unless given as options; the size is the PNG's. Prints the largest difference in
@@ -39,7 +40,7 @@ SCHEDULERS = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="diffusers folder spf generated with")
-    parser.add_argument("--lora", required=True, help="the LoRA file (kohya or diffusers format)")
+    parser.add_argument("--lora", help="a LoRA file (kohya or diffusers format), if the image was made with one")
     parser.add_argument("--png", required=True, help="spf generate's image")
     parser.add_argument("--prompt")
     parser.add_argument("--negative-prompt")
@@ -70,6 +71,8 @@ def main():
     scale = args.lora_scale if args.lora_scale is not None else float(text.get("lora_scale") or 1)
     scheduler = args.scheduler or text.get("scheduler", "")
     clip_skip = int(text["clip_skip"]) if text.get("clip_skip") else None
+    if text.get("lora") and not args.lora:
+        sys.exit(f"{args.png} was made with LoRA {text['lora']}: pass it with --lora")
     if text.get("lora") and pathlib.Path(text["lora"]).name != pathlib.Path(args.lora).name:
         print(f"warning: the PNG was made with LoRA {text['lora']}, checking {args.lora}")
 
@@ -80,17 +83,18 @@ def main():
     class_name, options = SCHEDULERS.get(scheduler, (scheduler, {}))
     if class_name and class_name != type(pipe.scheduler).__name__:
         pipe.scheduler = getattr(diffusers, class_name).from_config(pipe.scheduler.config, **options)
-    lora = pathlib.Path(args.lora)
-    pipe.load_lora_weights(str(lora.parent), weight_name=lora.name)
+    if args.lora:
+        lora = pathlib.Path(args.lora)
+        pipe.load_lora_weights(str(lora.parent), weight_name=lora.name)
 
     with torch.no_grad():
         image = pipe(prompt, negative_prompt=negative or None, num_inference_steps=steps, guidance_scale=guidance,
                      height=ours.shape[0], width=ours.shape[1], generator=torch.Generator().manual_seed(seed),
-                     cross_attention_kwargs={"scale": scale}, clip_skip=clip_skip, output_type="np").images[0]
+                     cross_attention_kwargs={"scale": scale} if args.lora else None, clip_skip=clip_skip, output_type="np").images[0]
     theirs = (image * 255).round().astype(numpy.int16)  # diffusers' numpy_to_pil
     difference = numpy.abs(theirs - ours)
     worst = int(difference.max())
-    print(f"{args.lora} at scale {scale}: {type(pipe.scheduler).__name__}, {steps} steps, seed {seed}, "
+    print(f"{args.model} {f'+ {args.lora} at scale {scale}' if args.lora else ''}: {type(pipe.scheduler).__name__}, {steps} steps, seed {seed}, "
           f"{ours.shape[1]}x{ours.shape[0]}: max |diffusers - spf| = {worst} of 255 "
           f"({int((difference > 0).sum())} of {difference.size} channel values differ)")
     sys.exit(0 if worst <= args.tolerance else 1)
