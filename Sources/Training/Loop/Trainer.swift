@@ -3,14 +3,17 @@ import Torch
 
 /// What the loop reports after every optimizer step.
 public struct TrainingProgress: Sendable {
+    /// Optimizer steps done in the run (a resumed run continues the count).
     public let step: Int
     public let totalSteps: Int
+    /// Steps done by this process (the ETA's basis).
+    public let stepsThisSession: Int
     public let loss: Double
     public let learningRate: Double
     public let stepSeconds: Double
     public let elapsedSeconds: Double
     public var etaSeconds: Double {
-        step > 0 ? elapsedSeconds / Double(step) * Double(totalSteps - step) : 0
+        stepsThisSession > 0 ? elapsedSeconds / Double(stepsThisSession) * Double(totalSteps - step) : 0
     }
 }
 
@@ -116,7 +119,7 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(stepStart)
             let n = Double(config.gradientAccumulation)
             let loss = lossSum / n
-            hooks.progress(TrainingProgress(step: step - firstStep, totalSteps: config.steps - firstStep, loss: loss,
+            hooks.progress(TrainingProgress(step: step, totalSteps: config.steps, stepsThisSession: step - firstStep, loss: loss,
                                             learningRate: optimizer.learningRate, stepSeconds: seconds,
                                             elapsedSeconds: Date().timeIntervalSince(start)))
             if step % config.logEvery == 0 || step == config.steps {
