@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
+TASKS=${TASKS:-train sample}
+SECTION=${SECTION:-unet}
 THREADS=${THREADS:-$(nproc)}
 scripts/setup.sh >/dev/null
 swift build -c release --product spf >/dev/null
@@ -17,17 +19,17 @@ PY=.venv-reference/bin/python
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for round in $(seq "$ROUNDS"); do
-    for task in train sample; do
+    for task in $TASKS; do
         swift_side() { "$SPF" bench unet --task "$task" --threads "$THREADS" >>"$out/swift.jsonl"; }
         torch_side() { "$PY" bench/unet_torch.py --task "$task" --threads "$THREADS" 2>/dev/null >>"$out/torch.jsonl"; }
         if (( round % 2 )); then swift_side; torch_side; else torch_side; swift_side; fi
     done
 done
-"$PY" - "$out/swift.jsonl" "$out/torch.jsonl" "$THREADS" "$ROUNDS" <<'PYEOF'
+"$PY" - "$out/swift.jsonl" "$out/torch.jsonl" "$THREADS" "$ROUNDS" "$SECTION" <<'PYEOF'
 import datetime, sys
 sys.path.insert(0, "bench")
 from report import cpu_name, median, paired_ratios, record_section
-swift_path, torch_path, threads, rounds = sys.argv[1:]
+swift_path, torch_path, threads, rounds, section = sys.argv[1:]
 rows = ["| task | Swift (s) | diffusers (s) | ratio (median) | min | max | Swift peak RSS (MB) | diffusers peak RSS (MB) |",
         "|---|---|---|---|---|---|---|---|"]
 for op, (swift, ref, ratios) in paired_ratios(swift_path, torch_path).items():
@@ -36,9 +38,13 @@ for op, (swift, ref, ratios) in paired_ratios(swift_path, torch_path).items():
                 f"{max(ratios):.3f} | {max(r['peak_rss_mb'] for r in swift)} | {max(r['peak_rss_mb'] for r in ref)} |")
 table = "\n".join(rows)
 print(table)
-record_section("unet", f"## unet\n\n`bench/unet.sh` on {datetime.date.today()}: {cpu_name()}, {threads} threads, "
+what = {"unet": "unet_train: SD 1.5 UNet forward+backward, batch 1, 64x64 latents, every parameter trainable. "
+                "unet_sample: 20 DDIM steps with CFG (UNet batch 2), 32x32 latents.",
+        "training": "One optimizer step of spf train vs diffusers' train_text_to_image(_lora).py logic at SD 1.5 size "
+                    "(batch 1, 64x64 latents): MSE loss, backward, clip_grad_norm_(1), AdamW, grads to none; "
+                    "unet_train_cross_attention trains the attn2 weights, unet_train_lora rank-4 adapters (PEFT on "
+                    "the diffusers side)."}[section]
+record_section(section, f"## {section}\n\n`{'bench/train.sh' if section == 'training' else 'bench/unet.sh'}` on {datetime.date.today()}: {cpu_name()}, {threads} threads, "
                f"libtorch 2.13.0+cpu, diffusers 0.42.1, {rounds} rounds alternating which side goes first; ratio = "
-               f"median over rounds of Swift / diffusers within the round. unet_train: SD 1.5 UNet forward+backward, "
-               f"batch 1, 64x64 latents, every parameter trainable. unet_sample: 20 DDIM steps with CFG (UNet "
-               f"batch 2), 32x32 latents.\n\n{table}\n\nTarget ratio <= 1.0.\n")
+               f"median over rounds of Swift / diffusers within the round. {what}\n\n{table}\n\nTarget ratio <= 1.0.\n")
 PYEOF

@@ -6,13 +6,46 @@ import sys
 
 sys.modules["torchvision"] = None  # not needed; its wheel may not import with this torch
 import torch
-from diffusers import DDIMScheduler, UNet2DConditionModel
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DConditionModel
 from ops_torch import median_seconds
 
 
 def sd15_unet():
     return UNet2DConditionModel(sample_size=64, cross_attention_dim=768, attention_head_dim=8,
                                 block_out_channels=(320, 640, 1280, 1280), layers_per_block=2)
+
+
+def training_step(args, unet, context, g):
+    """One optimizer step as diffusers' train_text_to_image(_lora).py takes it (batch 1): MSE to the noise,
+    backward, clip_grad_norm_(1.0), AdamW, zero_grad(set_to_none=True); cross-attention weights or rank-4
+    LoRA adapters added with PEFT as train_text_to_image_lora.py does."""
+    import torch.nn.functional as F
+    size = args.latent_size or 64
+    unet.requires_grad_(False)
+    if args.task == "train_lora":
+        from peft import LoraConfig
+        unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian",
+                                    target_modules=["to_k", "to_q", "to_v", "to_out.0"]))
+        params = [p for p in unet.parameters() if p.requires_grad]
+    else:
+        params = [p for n, p in unet.named_parameters() if ".attn2." in n]
+        for p in params:
+            p.requires_grad_(True)
+    scheduler = DDPMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
+    latents = torch.randn(1, 4, size, size, generator=g)
+    noise = torch.randn(1, 4, size, size, generator=g)
+    timesteps = torch.tensor([500])
+    noisy = scheduler.add_noise(latents, noise, timesteps)
+    optimizer = torch.optim.AdamW(params, lr=1e-4)
+
+    def step():
+        pred = unet(noisy, timesteps, encoder_hidden_states=context).sample
+        F.mse_loss(pred.float(), noise.float(), reduction="mean").backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return median_seconds(args.iterations, step, warm_up=1)
 
 
 def main():
@@ -27,7 +60,9 @@ def main():
     g = torch.Generator().manual_seed(0)
     unet = sd15_unet()
     context = torch.randn(1, 77, 768, generator=g)
-    if args.task == "train":
+    if args.task in ("train_cross_attention", "train_lora"):
+        seconds = training_step(args, unet, context, g)
+    elif args.task == "train":
         size = args.latent_size or 64
         sample = torch.randn(1, 4, size, size, generator=g)
         timestep = torch.tensor([500])

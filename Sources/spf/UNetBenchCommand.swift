@@ -5,6 +5,7 @@ import NN
 import Schedulers
 import StableDiffusion
 import Torch
+import Training
 
 /// `spf bench unet`: the SD 1.5 UNet at full size, for bench/unet.sh to set beside diffusers.
 struct UNetBenchCommand: ParsableCommand {
@@ -15,7 +16,7 @@ struct UNetBenchCommand: ParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(help: "train (forward+backward) or sample (denoising loop).")
+    @Option(help: "train (forward+backward), train_cross_attention / train_lora (a whole optimizer step of spf train: loss, backward, clipping, AdamW on that set), or sample (denoising loop).")
     var task = "train"
 
     @Option(help: "Latent size (64 = 512 px for train; sample defaults to 32).")
@@ -45,6 +46,8 @@ struct UNetBenchCommand: ParsableCommand {
                 try out.square().mean().backward()
             }
             seconds = try OpsBenchmark.median(iterations: iterations, warmUp: 1, step)
+        case "train_cross_attention", "train_lora":
+            seconds = try trainingStep(unet: unet, context: context, generator: generator)
         case "sample":
             let size = latentSize ?? 32
             let sampler = DenoisingLoop(unet: unet, scheduler: try makeScheduler(name: "ddim"), guidanceScale: 7.5)
@@ -55,9 +58,41 @@ struct UNetBenchCommand: ParsableCommand {
             }
             seconds = try OpsBenchmark.median(iterations: 1, warmUp: 0, loop)
         default:
-            throw ValidationError("--task must be train or sample")
+            throw ValidationError("--task must be train, train_cross_attention, train_lora or sample")
         }
         print("{\"op\": \"unet_\(task)\", \"median_ms\": \(seconds * 1000), \"peak_rss_mb\": \(peakResidentMegabytes())}")
+    }
+}
+
+extension UNetBenchCommand {
+    /// One optimizer step as `spf train` takes it (batch 1): the denoising loss on fixed noise and timestep,
+    /// backward, clipping to norm 1, AdamW, gradients set to none - on the cross-attention weights or on rank-4
+    /// LoRA adapters (diffusers' train_text_to_image(_lora) defaults).
+    func trainingStep(unet: UNet2DConditionModel, context: Tensor, generator: Generator) throws -> Double {
+        let size = latentSize ?? 64
+        let parameters: [Tensor]
+        if task == "train_lora" {
+            try unet.injectLoRA(LoRAConfiguration(rank: 4, alpha: 4, targets: ["to_q", "to_k", "to_v", "to_out.0"]),
+                                factory: ParameterFactory(generator: generator))
+            parameters = unet.namedParameters().filter { $0.name.contains(".lora.") }.map(\.tensor)
+        } else {
+            parameters = unet.parameters(in: .crossAttention)
+        }
+        for p in parameters { try p.setRequiresGrad(true) }
+        let objective = DiffusionObjective(schedule: try DDPMSchedule(), scalingFactor: 0.18215)
+        let latents = try Tensor.randn([1, 4, size, size], generator: generator)
+        let noise = try Tensor.randn([1, 4, size, size], generator: generator)
+        let timesteps = try Tensor([Int64(500)])
+        let draw = try objective.draw(latents: latents, noise: noise, timesteps: timesteps)
+        let optimizer = try AdamW(parameters, lr: 1e-4)
+        let step: () throws -> Void = {
+            let prediction = try unet(sample: draw.noisyLatents, timestep: timesteps, encoderHiddenStates: context).sample
+            try objective.loss(prediction: prediction, draw: draw).backward()
+            try clipGradNorm(parameters, maxNorm: 1)
+            try optimizer.step()
+            try optimizer.zeroGrad()
+        }
+        return try OpsBenchmark.median(iterations: iterations, warmUp: 1, step)
     }
 }
 

@@ -41,9 +41,7 @@ final class TrainStepParityTests: XCTestCase {
         let objective = tuning.objective
         let latents = try fixture.tensor("latents"), noise = try fixture.tensor("noise")
         let timesteps = try fixture.tensor("timesteps")
-        let draw = DiffusionObjective.Draw(latents: latents, noise: noise, timesteps: timesteps,
-                                           noisyLatents: try objective.schedule.addNoise(original: latents, noise: noise,
-                                                                                         timesteps: timesteps))
+        let draw = try objective.draw(latents: latents, noise: noise, timesteps: timesteps)
         let prediction = try MixedPrecisionRegion(mixedPrecision).run {
             try models.unet(sample: draw.noisyLatents, timestep: timesteps,
                             encoderHiddenStates: fixture.tensor("encoder_hidden_states")).sample

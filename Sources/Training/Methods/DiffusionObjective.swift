@@ -27,6 +27,19 @@ public struct DiffusionObjective {
         public let noise: Tensor
         public let timesteps: Tensor
         public let noisyLatents: Tensor
+
+        public init(latents: Tensor, noise: Tensor, timesteps: Tensor, noisyLatents: Tensor) {
+            self.latents = latents
+            self.noise = noise
+            self.timesteps = timesteps
+            self.noisyLatents = noisyLatents
+        }
+    }
+
+    /// Given latents, noise and timesteps (a reference step's fixed inputs): the forward process only.
+    public func draw(latents: Tensor, noise: Tensor, timesteps: Tensor) throws -> Draw {
+        Draw(latents: latents, noise: noise, timesteps: timesteps,
+             noisyLatents: try schedule.addNoise(original: latents, noise: noise, timesteps: timesteps))
     }
 
     /// Samples latents from the posterior parameters, then noise and timesteps, in diffusers' order.
