@@ -1,4 +1,5 @@
 import Torch
+import ParityTesting
 import XCTest
 
 /// Elementwise math, comparisons, where/clamp/lerp against PyTorch (Fixtures/ops_elementwise.safetensors,

@@ -1,4 +1,5 @@
 import Torch
+import ParityTesting
 import XCTest
 
 /// libtorch failures surface as `TorchError` with libtorch's own text (no crash, no C++ backtrace), and no

@@ -1,4 +1,5 @@
 import Torch
+import ParityTesting
 import XCTest
 
 /// Matrix products against PyTorch (Fixtures/ops_linalg.safetensors): values and gradients.

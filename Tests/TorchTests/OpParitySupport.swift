@@ -86,22 +86,3 @@ func checkOp(_ fixtures: [String: Tensor], _ name: String, _ kind: OpKind,
              file: StaticString = #filePath, line: UInt = #line, _ op: ([Tensor]) throws -> Tensor) throws {
     try checkOps(fixtures, name, kind, file: file, line: line) { [try op($0)] }
 }
-
-/// Base of the parity tests and the leak test: one intra-op thread, as the fixtures were recorded
-/// (ops_fixtures.py). With more, libtorch splits some reductions (the weight gradients of conv2d and layer_norm
-/// over the batch) across threads and sums the partial results in another order, which moves the last bit; and
-/// on a busy machine tiny multi-threaded ops mostly wait on each other. The previous count is restored afterwards.
-class SingleThreadedTestCase: XCTestCase {
-    private var previousThreads = 0
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        previousThreads = LibTorch.numThreads
-        try LibTorch.setNumThreads(1)
-    }
-
-    override func tearDownWithError() throws {
-        if previousThreads > 0 { try LibTorch.setNumThreads(previousThreads) }
-        try super.tearDownWithError()
-    }
-}

@@ -1,4 +1,5 @@
 import Torch
+import ParityTesting
 import XCTest
 
 /// Reductions and scans against PyTorch (Fixtures/ops_reduction.safetensors): values and gradients.

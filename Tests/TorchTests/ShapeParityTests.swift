@@ -1,4 +1,5 @@
 import Torch
+import ParityTesting
 import XCTest
 
 /// Views, indexing and joining against PyTorch (Fixtures/ops_shape.safetensors): values and gradients.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import ParityTesting
 import XCTest
 @testable import Training
 

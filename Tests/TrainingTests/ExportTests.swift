@@ -3,6 +3,7 @@ import Imaging
 import SafeTensors
 import StableDiffusion
 import Torch
+import ParityTesting
 import XCTest
 @testable import Training
 

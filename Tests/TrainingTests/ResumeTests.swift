@@ -2,6 +2,7 @@ import Foundation
 import SafeTensors
 import StableDiffusion
 import Torch
+import ParityTesting
 import XCTest
 @testable import Training
 

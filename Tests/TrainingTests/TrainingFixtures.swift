@@ -61,19 +61,5 @@ func tinyConfig(data: String, out: String, method: FineTuningMethod = .naive, st
     return config
 }
 
-/// Base of the tests that train the tiny model end to end: one intra-op thread (a tiny UNet only waits on a
-/// second thread, and far more so on a loaded CI machine), restored afterwards.
-class TinyRunTestCase: XCTestCase {
-    private var threads = 0
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        threads = LibTorch.numThreads
-        try LibTorch.setNumThreads(1)
-    }
-
-    override func tearDownWithError() throws {
-        try LibTorch.setNumThreads(threads)
-        try super.tearDownWithError()
-    }
-}
+/// Base of the tests that train the tiny model end to end (one thread: see `SingleThreadedTestCase`).
+typealias TinyRunTestCase = SingleThreadedTestCase

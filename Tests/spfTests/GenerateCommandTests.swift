@@ -2,27 +2,25 @@ import Foundation
 import Imaging
 import SafeTensors
 import Torch
+import ParityTesting
 import XCTest
 
 @testable import spf
 
 /// The command line's own paths: what gets written, and that bad input writes nothing.
-final class GenerateCommandTests: XCTestCase {
+final class GenerateCommandTests: ThreadScopedTestCase {
     static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("StableDiffusionTests/Fixtures/pipe_tiny").path
     var directory: URL!
-    /// Commands set libtorch's process-wide thread count (--threads); later tests must not inherit it.
-    private var threads = 0
 
     override func setUpWithError() throws {
-        threads = LibTorch.numThreads
+        try super.setUpWithError()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
         try? FileManager.default.removeItem(at: directory)
-        try LibTorch.setNumThreads(threads)
     }
 
     private func run(_ arguments: [String]) throws {

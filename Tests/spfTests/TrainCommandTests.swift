@@ -3,20 +3,20 @@ import Foundation
 import Imaging
 import SafeTensors
 import Torch
+import ParityTesting
 import XCTest
 
 @testable import spf
 
 /// `spf train` end to end: SIGTERM mid-run writes a checkpoint and stops; --resume finishes with exactly the
 /// weights of an uninterrupted run; flags and errors.
-final class TrainCommandTests: XCTestCase {
+final class TrainCommandTests: ThreadScopedTestCase {
     static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("StableDiffusionTests/Fixtures/pipe_tiny").path
     var directory: URL!
-    private var threads = 0
 
     override func setUpWithError() throws {
-        threads = LibTorch.numThreads
+        try super.setUpWithError()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try makeData()
@@ -24,7 +24,6 @@ final class TrainCommandTests: XCTestCase {
 
     override func tearDownWithError() throws {
         try? FileManager.default.removeItem(at: directory)
-        try LibTorch.setNumThreads(threads)
     }
 
     var data: String { directory.appendingPathComponent("data").path }
