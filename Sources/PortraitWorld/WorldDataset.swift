@@ -34,8 +34,8 @@ public struct WorldDataset: Sendable {
         distribution = target.map { WorldDistribution.finetuning($0) } ?? .pretraining
     }
 
-    /// One example: the attributes drawn for `index` (its own SplitMix64 stream of the seed, so example i
-    /// does not depend on `count`), its caption and metadata row.
+    /// One example: the attributes drawn for `index` (its own SplitMix64 stream of the salted seed, so
+    /// example i does not depend on `count`), its caption and metadata row.
     public struct Example: Equatable, Sendable {
         public var index: Int
         public var fileName: String
@@ -75,8 +75,18 @@ public struct WorldDataset: Sendable {
         return String(repeating: "0", count: max(0, digits - number.count)) + number + ".png"
     }
 
+    /// Mixed into the seed so that sets of different kinds or targets drawn with the same seed do not share
+    /// their random draws (FNV-1a of "pretrain" or "finetune/<target>").
+    public var salt: UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in (kind.rawValue + (target.map { "/" + $0.rawValue } ?? "")).utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
     public func example(_ index: Int) throws -> Example {
-        var rng = SplitMix64(seed: seed, stream: UInt64(index))
+        var rng = SplitMix64(seed: seed ^ salt, stream: UInt64(index))
         let attributes = distribution.sample(using: &rng)
         let caption = CaptionBuilder.caption(for: attributes.withoutTargets, using: &rng)
         let name = fileName(index)
