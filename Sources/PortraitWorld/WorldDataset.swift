@@ -180,8 +180,8 @@ public struct WorldDataset: Sendable {
         public var size: Int
         public var rendererVersion: Int
         public var shift: [String]
-        /// Label ids as stored in labels/*.png.
-        public var labels: [String: String]
+        /// Label names by id (index i names the id i stored in labels/*.png).
+        public var labels: [String]
         enum CodingKeys: String, CodingKey {
             case kind, target, mode, count, seed, size, rendererVersion = "renderer_version", shift, labels
         }
@@ -190,6 +190,6 @@ public struct WorldDataset: Sendable {
     public var manifest: Manifest {
         Manifest(kind: kind, target: target, mode: target?.mode, count: count, seed: seed, size: size,
                  rendererVersion: PortraitRenderer.version, shift: distribution.shift,
-                 labels: Dictionary(uniqueKeysWithValues: PortraitLabel.allCases.map { (String($0.rawValue), $0.name) }))
+                 labels: PortraitLabel.allCases.map(\.name))
     }
 }

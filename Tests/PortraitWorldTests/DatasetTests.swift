@@ -117,6 +117,8 @@ final class DatasetTests: XCTestCase {
             XCTAssertEqual(manifest.target, target)
             XCTAssertEqual(manifest.shift, dataset.distribution.shift)
             XCTAssertGreaterThan(manifest.shift.count, 3)
+            XCTAssertEqual(manifest.labels, PortraitLabel.allCases.map(\.name))
+            XCTAssertEqual(manifest.labels[Int(PortraitLabel.dress.rawValue)], "dress")
         }
     }
 
