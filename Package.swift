@@ -85,12 +85,15 @@ let package = Package(
                                "StableDiffusion", "RunLogs",
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Crypto", package: "swift-crypto")]),
+        // PortraitWorld: procedural portraits with ground truth (label maps, attributes), captions, and datasets in the
+        // engine's metadata.jsonl format; plain integer/float Swift, no Torch calls.
+        .target(name: "PortraitWorld", dependencies: ["Imaging", "CZlib"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
-                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs",
+                "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs", "PortraitWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,6 +110,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
+        .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",

@@ -8,7 +8,7 @@ struct SPF: ParsableCommand {
         commandName: "spf",
         abstract: "SPF-Portrait: semantic-pollution-free fine-tuning of Stable Diffusion 1.5 models.",
         subcommands: [EnvCommand.self, GenerateCommand.self, TrainCommand.self, TokenizeCommand.self, ConvertCommand.self,
-                      BenchCommand.self]
+                      BenchCommand.self, WorldCommand.self]
     )
 }
 
