@@ -96,3 +96,25 @@ final class DatasetErrorTests: TinyRunTestCase {
         }
     }
 }
+
+/// Prompt files for comparisons: JSON caption rows or plain base texts with a separate target.
+final class PromptListTests: XCTestCase {
+    func testRowsAndErrors() throws {
+        let folder = try temporaryFolder(self, "prompts")
+        let path = (folder as NSString).appendingPathComponent("prompts.txt")
+        try """
+            # a comment
+            a woman, in a blue t-shirt
+            {"base": "a man, in a blue t-shirt", "target": "in a red dress", "mode": "replace", "replaces": "in a blue t-shirt"}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let captions = try PromptList.read(path, target: "with a red hat", replaces: nil)
+        XCTAssertEqual(captions.map(\.fullText), ["a woman, in a blue t-shirt, with a red hat", "a man, in a red dress"])
+        XCTAssertThrowsError(try PromptList.read(path, target: nil, replaces: nil)) {
+            XCTAssert("\($0)".contains("line 2: a plain base text needs --target"), "\($0)")
+        }
+        try "{\"base\": \"a man\"}\n{oops\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PromptList.read(path, target: "x", replaces: nil)) {
+            XCTAssert("\($0)".contains("line 1: missing \"target\"") && "\($0)".contains("line 2: invalid JSON"), "\($0)")
+        }
+    }
+}
