@@ -146,6 +146,9 @@ def attach(unet):
         else:
             procs[key] = proc
     unet.set_attn_processor(procs)
+    # Forward order (down, mid, up), as the Swift UNet reports its layers; attn_processors lists mid last.
+    rank = {"down_blocks": 0, "mid_block": 1, "up_blocks": 2}
+    layers.sort(key=lambda n: (rank[n.split(".")[0]], n))
     return store, [p for k, p in unet.attn_processors.items() if isinstance(p, CapturingProcessor)], layers
 
 
