@@ -48,7 +48,7 @@ public final class SPFEnhancement {
         let length = clip.config.textConfig.maxPositionEmbeddings
         let ids = tokenizer(text, maxLength: length)
         let feature = try Tensor.withNoGrad {
-            try clip.textFeatures(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device))[0]
+            try clip.textFeatures(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device)).select(dim: 0, index: 0)
         }
         textFeatures[text] = feature
         return feature
