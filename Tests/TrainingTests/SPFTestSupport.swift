@@ -47,7 +47,7 @@ struct SPFFixture {
         config.trainable = .crossAttention
         config.steps = 2
         config.spf = settings
-        try config.validate()
+        try config.validateSPF()
         let models = try TrainingModels.load(config)
         let method = try SPFMethod(models: models, config: config)
         var moved = 0
