@@ -180,6 +180,7 @@ final class SPFMethodTests: TinyRunTestCase {
 
     func testLossFallsOverFiftySteps() throws {
         let (losses, _) = try train(SPFFixture.settings("spf"), steps: 50)
+        print("SPF loss over 50 steps: \(losses.first!) -> \(losses.last!)")
         XCTAssertLessThan(losses.last!, losses.first! * 0.9, "\(losses.first!) -> \(losses.last!)")
     }
 
@@ -189,6 +190,7 @@ final class SPFMethodTests: TinyRunTestCase {
         var without = with
         without.sfcm = false
         let a = try train(with, steps: 50), b = try train(without, steps: 50)
+        print("RMS(eps_res - eps_ref) after 50 steps: w/o SFCM \(b.distance), SFCM \(a.distance)")
         XCTAssertLessThan(b.distance, a.distance, "w/o SFCM \(b.distance) vs SFCM \(a.distance)")
     }
 }
