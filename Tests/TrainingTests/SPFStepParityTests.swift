@@ -40,6 +40,10 @@ final class SPFStepParityTests: TinyRunTestCase {
             try assertParity(XCTUnwrap(step.loss.terms[term]).reshape([1]), expected(term), forward, "\(name) \(term)", in: referenceFixtures)
         }
         try assertParity(step.loss.loss.reshape([1]), expected("loss"), forward, "\(name) loss", in: referenceFixtures)
+        // The measured distance to the reference, for the record (docs/method.md).
+        func largest(_ a: Tensor, _ b: Tensor) throws -> Double { try (a.reshape([-1]) - b.reshape([-1])).abs().amax().item() }
+        print("SPF parity \(name): |loss| \(try largest(step.loss.loss, expected("loss"))), |SFCM| "
+              + "\(try step.controlMap.map { try largest($0, expected("sfcm")) } ?? 0)")
         XCTAssertNil(step.loss.terms["loss_enh"], "no CLIP model: no L_enh")
 
         let named = Dictionary(uniqueKeysWithValues: method.trainableParameters.map { ($0.name, $0.tensor) })
