@@ -18,9 +18,10 @@ extension Attention {
         let output = try toOut(mergeHeads(probabilities.to(v.dtype).matmul(v)))
         var maps: Tensor?
         if let groups = plan.groupMatrix {
-            // [B, heads, N, S] -> mean over heads [B, N, S] -> [B, N, G] -> [B, G, h, w]
+            // [B, heads, N, S] -> mean over heads [B, N, S] -> [B, N, G] -> [B, G, h, w]; the group matrix is
+            // [S, G] (shared) or [B, S, G] (per sample: a batched product).
             maps = try probabilities.mean(dims: [1]).matmul(groups).transpose(1, 2)
-                .reshape([batch, groups.shape[1], height, width])
+                .reshape([batch, groups.shape[groups.ndim - 1], height, width])
         }
         let capture = CapturedAttention(name: name, downscale: downscale, maps: maps,
                                         queries: plan.queries ? query : nil,

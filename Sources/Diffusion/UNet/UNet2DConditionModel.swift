@@ -151,8 +151,8 @@ public final class UNet2DConditionModel: Module {
             throw UNetError("UNet: encoderHiddenStates must be [\(batch), S, C], got \(encoderHiddenStates.shape)")
         }
         let plan = try capture.map {
-            try CapturePlan(spec: $0, layers: Set(captureLayers($0)), tokens: encoderHiddenStates.shape[1],
-                            device: sample.device)
+            try CapturePlan(spec: $0, layers: Set(captureLayers($0)), batch: batch,
+                            tokens: encoderHiddenStates.shape[1], device: sample.device)
         }
 
         // Timesteps broadcast to the batch, as diffusers does.

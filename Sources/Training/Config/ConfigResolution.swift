@@ -90,6 +90,7 @@ public enum ConfigResolution {
 
     static let tables: [String: Set<String>] = [
         "lora": Set(LoRASettings.CodingKeys.allCases.map(\.rawValue)),
+        "spf": Set(SPFSettings.CodingKeys.allCases.map(\.rawValue)),
     ]
     static let topLevel = Set(TrainingConfig.CodingKeys.allCases.map(\.rawValue))
 
@@ -177,6 +178,11 @@ public enum ConfigResolution {
         "lr_schedule": LearningRateScheduleKind.allCases.map(\.rawValue),
         "mixed_precision": MixedPrecision.allCases.map(\.rawValue),
         "crop": CropMode.allCases.map(\.rawValue),
+        "spf.nd": NoiseDifference.allCases.map(\.rawValue),
+        "spf.phrase_weights": PhraseWeighting.allCases.map(\.rawValue),
+        "spf.resize": MapResize.allCases.map(\.rawValue),
+        "spf.replaced_phrase": ReplacedPhrase.allCases.map(\.rawValue),
+        "spf.enhance_mode": EnhanceMode.allCases.map(\.rawValue),
     ]
 
     static func typeName(_ type: Any.Type) -> String {

@@ -1,3 +1,4 @@
+import Diffusion
 import Foundation
 
 extension TrainingConfig {
@@ -44,10 +45,51 @@ extension TrainingConfig {
                     "must be in 1...1000, got \(validationSteps)")
         try require(finite(validationGuidance) && validationGuidance >= 0 && validationGuidance <= 100,
                     .validationGuidance, "must be in [0, 100], got \(validationGuidance)")
-        if method == .lora {
+        if method == .spf { try validateSPF() }
+        if initFrom != nil {
+            try require(method == .spf, .initFrom, "is only for method \"spf\" (stage 2 from a stage-1 run)")
+        }
+        if method == .lora || (method == .spf && spf.lora) {
             try require(lora.rank > 0 && lora.rank <= 1024, .lora, "lora.rank must be in 1...1024, got \(lora.rank)")
             try require(finite(lora.alpha) && lora.alpha > 0, .lora, "lora.alpha must be positive, got \(lora.alpha)")
             try require(!lora.targets.isEmpty, .lora, "lora.targets is empty")
+        }
+    }
+}
+
+extension TrainingConfig {
+    /// The `[spf]` table: weights are finite and non-negative, selectors parse, the stages fit the steps.
+    func validateSPF() throws {
+        func require(_ ok: Bool, _ field: SPFSettings.CodingKeys, _ reason: String) throws {
+            if !ok { throw ConfigError(field: "spf.\(field.rawValue)", reason) }
+        }
+        let s = spf
+        for (value, field) in [(s.lambdaDiff, SPFSettings.CodingKeys.lambdaDiff), (s.lambdaTc, .lambdaTc),
+                               (s.lambdaFg, .lambdaFg), (s.lambdaEnh, .lambdaEnh)] {
+            try require(value.isFinite && value >= 0 && value <= 1e6, field, "must be in [0, 1e6], got \(value)")
+        }
+        try require(s.lambdaDiff + s.lambdaTc + s.lambdaFg + s.lambdaEnh > 0, .lambdaDiff,
+                    "every loss weight is 0: nothing to train")
+        try require(s.stage1Steps >= 0 && s.stage1Steps < steps, .stage1Steps,
+                    "must be in 0..<steps (\(steps)): stage 2 needs at least one step, got \(s.stage1Steps)")
+        try require(s.blurSigma.isFinite && s.blurSigma >= 0 && s.blurSigma <= 16, .blurSigma,
+                    "must be in [0, 16] latent pixels, got \(s.blurSigma)")
+        try require(s.enhanceTMax >= 0, .enhanceTMax, "must be >= 0, got \(s.enhanceTMax)")
+        for (list, field) in [(s.sfcmLayers, SPFSettings.CodingKeys.sfcmLayers), (s.tcLayers, .tcLayers),
+                              (s.fgLayers, .fgLayers)] {
+            try require(!list.isEmpty, field, "is empty: give capture selectors (\"all\", \"1/N\", a layer name)")
+            for selector in list {
+                do { _ = try CaptureLayerSelector(selector) } catch {
+                    throw ConfigError(field: "spf.\(field.rawValue)", "\(error)")
+                }
+            }
+        }
+        if let clip = s.clipModel {
+            try require(FileManager.default.fileExists(atPath: (clip as NSString).appendingPathComponent("config.json")),
+                        .clipModel, "\(clip) is not a transformers CLIPModel folder (no config.json)")
+        }
+        if s.stage1Steps > 0 {
+            try require(initFrom == nil, .stage1Steps, "is > 0 and init_from is set: choose one way into stage 2")
         }
     }
 }

@@ -20,6 +20,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// For `naive`: the whole UNet or its cross-attention layers.
     public var trainable: TrainableSet = .all
     public var lora = LoRASettings()
+    /// SPF-Portrait's settings (`method = "spf"`).
+    public var spf = SPFSettings()
+    /// `method = "spf"`: a finished stage-1 run folder (naive or LoRA) whose trained tensors stage 2 starts from.
+    public var initFrom: String?
 
     // Optimization.
     public var steps = 1000
@@ -68,7 +72,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     /// The file and flag names of every field.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, tokenizer, data, out, method, trainable, lora, steps
+        case model, tokenizer, data, out, method, trainable, lora, spf, steps, initFrom = "init_from"
         case batchSize = "batch_size", gradientAccumulation = "gradient_accumulation"
         case learningRate = "learning_rate", lrSchedule = "lr_schedule", warmupSteps = "warmup_steps"
         case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
@@ -87,6 +91,8 @@ public enum FineTuningMethod: String, Codable, Sendable, CaseIterable {
     case naive
     /// Low-rank adapters on the UNet's attention projections.
     case lora
+    /// SPF-Portrait: stage 1 (as naive or LoRA) then dual-path alignment (`[spf]`).
+    case spf
 }
 
 public enum TrainableSet: String, Codable, Sendable, CaseIterable {

@@ -99,7 +99,8 @@ public final class Trainer {
             var sums: [String: Double] = [:]
             var lossSum = 0.0
             for _ in 0..<config.gradientAccumulation {
-                let batch = try makeBatch(order.next(config.batchSize), generator: generator, augmentation: augmentation)
+                let batch = try makeBatch(order.next(config.batchSize), generator: generator, augmentation: augmentation,
+                                          step: step)
                 let value = try method.loss(batch, generator: generator)
                 // accelerate divides by the accumulation steps before backward (x / 1 is exact).
                 try (value.loss / Double(config.gradientAccumulation)).backward()
@@ -160,7 +161,7 @@ public final class Trainer {
 
     /// The micro-batch of these examples: cached (or freshly encoded) latents, a flip chosen per example when
     /// flipping is on (torch's RandomHorizontalFlip draw, from the augmentation generator), embeddings.
-    func makeBatch(_ indices: [Int], generator: Generator, augmentation: Generator) throws -> TrainingBatch {
+    func makeBatch(_ indices: [Int], generator: Generator, augmentation: Generator, step: Int = 0) throws -> TrainingBatch {
         let records = indices.map { dataset.records[$0] }
         let latentParameters: Tensor
         if let latents = dataset.latents {
@@ -179,7 +180,7 @@ public final class Trainer {
         for record in records {
             for text in method.texts(for: record) { embeddings[text] = dataset.embeddings[text] }
         }
-        return TrainingBatch(records: records, latentParameters: latentParameters, embeddings: embeddings)
+        return TrainingBatch(records: records, latentParameters: latentParameters, embeddings: embeddings, step: step)
     }
 }
 

@@ -9,11 +9,15 @@ public struct TrainingBatch {
     public let latentParameters: Tensor
     /// Text-encoder hidden states [S, D] for every text the method asked for (`TrainingMethod.texts`).
     public let embeddings: [String: Tensor]
+    /// The optimizer step this micro-batch belongs to, counted from 0 over the whole run (a resumed run
+    /// continues the count): what a method with stages (SPF) switches on.
+    public let step: Int
 
-    public init(records: [CaptionRecord], latentParameters: Tensor, embeddings: [String: Tensor]) {
+    public init(records: [CaptionRecord], latentParameters: Tensor, embeddings: [String: Tensor], step: Int = 0) {
         self.records = records
         self.latentParameters = latentParameters
         self.embeddings = embeddings
+        self.step = step
     }
 
     /// [B, S, D]: the embeddings of `text(record)` for every record of the batch.

@@ -15,9 +15,9 @@ public struct TrainingSession {
     /// Progress of encoding: (done, total, what).
     public var encodingProgress: (Int, Int, String) -> Void = { _, _, _ in }
     public var hooks = Trainer.Hooks()
-    /// Builds the method for the loaded models (default: naive or LoRA from the configuration).
+    /// Builds the method for the loaded models (default: naive, LoRA or SPF from the configuration).
     public var makeMethod: (TrainingModels, TrainingConfig) throws -> TrainingMethod = {
-        try StandardFineTuning(models: $0, config: $1)
+        $1.method == .spf ? try SPFMethod(models: $0, config: $1) : try StandardFineTuning(models: $0, config: $1)
     }
 
     public init(config: TrainingConfig, resume: Bool = false, overwrite: Bool = false) {
@@ -50,6 +50,7 @@ public struct TrainingSession {
         log("loading \(config.model)")
         let models = try TrainingModels.load(config)
         let method = try makeMethod(models, config)
+        if let spf = method as? SPFMethod { for note in spf.notes { log(note) } }
         log("encoding \(records.count) images and their texts (cache: \(config.cacheDirectory ?? run.defaultCachePath))")
         let (dataset, report) = try EncodedDataset.build(
             records: records, models: models, config: config, texts: method.texts(for:),

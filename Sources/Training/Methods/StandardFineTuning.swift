@@ -11,12 +11,7 @@ public final class StandardFineTuning: TrainingMethod {
     public let config: TrainingConfig
     public let trainableParameters: [(name: String, tensor: Tensor)]
 
-    public var name: String {
-        switch config.method {
-        case .naive: "naive-\(config.trainable.rawValue)"
-        case .lora: "lora"
-        }
-    }
+    public var name: String { config.trainsLoRA ? "lora" : "naive-\(config.trainable.rawValue)" }
 
     /// Selects (or, for LoRA, injects) the trainable tensors. LoRA adapters start from the run's seed.
     public init(models: TrainingModels, config: TrainingConfig) throws {
@@ -26,11 +21,10 @@ public final class StandardFineTuning: TrainingMethod {
                                        noiseOffset: config.noiseOffset, snrGamma: config.snrGamma)
         let unet = models.unet
         unet.gradientCheckpointing = config.gradientCheckpointing
-        switch config.method {
-        case .naive:
+        if !config.trainsLoRA {
             let group: UNetParameterGroup = config.trainable == .all ? .all : .crossAttention
             trainableParameters = unet.namedParameters(in: group)
-        case .lora:
+        } else {
             let lora = LoRAConfiguration(rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets)
             let injected = try unet.injectLoRA(lora, factory: ParameterFactory(generator: Generator(seed: config.seed &+ 2)))
             guard !injected.isEmpty else {
@@ -51,11 +45,15 @@ public final class StandardFineTuning: TrainingMethod {
     }
 
     public func export(to run: RunFolder) throws {
-        switch config.method {
-        case .naive:
-            try ModelFolderExport.write(unet: models.unet, models: models, to: run.modelPath)
-        case .lora:
+        if config.trainsLoRA {
             try LoRAExport.write(unet: models.unet, config: config, to: run)
+        } else {
+            try ModelFolderExport.write(unet: models.unet, models: models, to: run.modelPath)
         }
     }
+}
+
+extension TrainingConfig {
+    /// LoRA adapters train (method "lora", or "spf" with spf.lora) rather than UNet weights.
+    public var trainsLoRA: Bool { method == .lora || (method == .spf && spf.lora) }
 }

@@ -11,7 +11,7 @@ import Torch
 public enum ModelFolderExport {
     /// Checks before training that the export can be made (a single-file source needs a tokenizer folder).
     public static func check(_ config: TrainingConfig) throws {
-        guard config.method == .naive else { return }
+        guard !config.trainsLoRA else { return }
         if !isFolder(config.model) {
             guard let tokenizer = config.tokenizer, isFolder(tokenizer) else {
                 throw ConfigError(field: "tokenizer", "a single-file model is exported as a diffusers folder, which "

@@ -1,0 +1,74 @@
+import Diffusion
+import Foundation
+import NN
+import ParityTesting
+import SafeTensors
+import Torch
+import XCTest
+@testable import Training
+
+/// One SPF stage-2 step against the Python reference written from docs/method.md
+/// (tools/reference/spf_fixtures.py: diffusers' UNet with capturing attention processors): phrase weights, both
+/// paths' predictions and maps, the SFCM, every loss term, and gradients of the total and of L_tc and L_fg alone,
+/// for a batch mixing an add-mode and a replace-mode caption, in three settings.
+final class SPFStepParityTests: TinyRunTestCase {
+    /// As TrainStepParityTests; captured layers compute attention explicitly where the reference processor runs
+    /// its own op order (a reduction's rounding apart even on the recording machine), so not bit-exact.
+    let forward = Budget.model(length: 576, depth: 30).notBitExact
+    let backward = Budget.model(length: 576, depth: 60).notBitExact
+
+    func check(_ name: String) throws {
+        let fixture = try SPFFixture.load()
+        func expected(_ key: String) throws -> Tensor { try XCTUnwrap(fixture.tensors["\(name).\(key)"], "\(name).\(key)") }
+        let (method, batch, draw) = try fixture.setUp(settings: SPFFixture.settings(name))
+        let step = try method.stage2(batch, draw: draw)
+        try assertParity(step.phraseWeights, expected("phrase_weights"), .reduction(length: 32).notBitExact,
+                         "\(name) phrase weights", in: referenceFixtures)
+        try assertParity(step.reference.sample, expected("eps_ref"), forward, "\(name) reference prediction", in: referenceFixtures)
+        try assertParity(step.response.sample, expected("eps_res"), forward, "\(name) response prediction", in: referenceFixtures)
+        for layer in step.response.captures.layers {
+            try assertParity(XCTUnwrap(layer.maps), expected("maps.\(layer.name)"), forward, "\(name) maps \(layer.name)", in: referenceFixtures)
+            try assertParity(XCTUnwrap(step.reference.captures[layer.name]?.maps), expected("ref_maps.\(layer.name)"), forward,
+                             "\(name) reference maps \(layer.name)", in: referenceFixtures)
+        }
+        if let map = step.controlMap {
+            try assertParity(map, expected("sfcm"), forward, "\(name) SFCM", in: referenceFixtures)
+        } else {
+            XCTAssertNil(fixture.tensors["\(name).sfcm"], "the reference computed an SFCM")
+        }
+        for term in ["loss_diffusion", "loss_tc", "loss_fg"] {
+            try assertParity(XCTUnwrap(step.loss.terms[term]).reshape([1]), expected(term), forward, "\(name) \(term)", in: referenceFixtures)
+        }
+        try assertParity(step.loss.loss.reshape([1]), expected("loss"), forward, "\(name) loss", in: referenceFixtures)
+        // The measured distance to the reference, for the record (docs/method.md).
+        func largest(_ a: Tensor, _ b: Tensor) throws -> Double { try (a.reshape([-1]) - b.reshape([-1])).abs().amax().item() }
+        print("SPF parity \(name): |loss| \(try largest(step.loss.loss, expected("loss"))), |SFCM| "
+              + "\(try step.controlMap.map { try largest($0, expected("sfcm")) } ?? 0)")
+        XCTAssertNil(step.loss.terms["loss_enh"], "no CLIP model: no L_enh")
+
+        let named = Dictionary(uniqueKeysWithValues: method.trainableParameters.map { ($0.name, $0.tensor) })
+        func compareGradients(_ prefix: String) throws {
+            var checked = 0
+            for (key, value) in fixture.tensors where key.hasPrefix("\(name).\(prefix).") {
+                let parameter = try XCTUnwrap(named[String(key.dropFirst("\(name).\(prefix).".count))], key)
+                let grad = try parameter.grad() ?? parameter.zerosLike()
+                try assertParity(grad, value, backward, key, in: referenceFixtures)
+                try parameter.zeroGrad()
+                checked += 1
+            }
+            XCTAssertEqual(checked, 4, "\(name) \(prefix): gradients compared")
+        }
+        try step.loss.loss.backward()
+        try compareGradients("grad")
+        for term in ["tc", "fg"] {
+            for (_, p) in method.trainableParameters { try p.zeroGrad() }
+            let again = try method.stage2(batch, draw: draw)
+            try XCTUnwrap(again.loss.terms["loss_\(term)"]).backward()
+            try compareGradients("grad_\(term)")
+        }
+    }
+
+    func testStepWithSFCM() throws { try check("spf") }
+    func testStepWithoutSFCM() throws { try check("nosfcm") }
+    func testSquaredDifferenceUniformWeightsNearest() throws { try check("squared") }
+}
