@@ -8,7 +8,7 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune a Stable Diffusion 1.5 UNet (naive: all or cross-attention weights; LoRA).",
+        abstract: "Fine-tune a Stable Diffusion 1.5 UNet: naive (all or cross-attention weights), LoRA, or SPF-Portrait.",
         discussion: """
             Settings come from --config (TOML, snake_case keys as in the run's saved config.json), then from the \
             flags below, then from --set key=value (any field, e.g. --set lora.rank=16 --set snr_gamma=5). The \
@@ -31,8 +31,10 @@ struct TrainCommand: ParsableCommand {
     var data: String?
     @Option(help: "The run folder.")
     var out: String?
-    @Option(help: "naive or lora.")
+    @Option(help: "naive, lora or spf (SPF-Portrait: stage 1 then the dual-path stage 2; docs/method.md).")
     var method: String?
+    @Option(help: "For spf: start stage 2 from a finished stage-1 run (its last checkpoint) instead of running stage 1.")
+    var initFrom: String?
     @Option(help: "For naive: all or cross_attention.")
     var trainable: String?
     @Option(help: "Optimizer steps.")
@@ -93,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         flag("out", out.map(jsonString))
         flag("method", method.map(jsonString))
         flag("trainable", trainable.map(jsonString))
+        flag("init_from", initFrom.map(jsonString))
         flag("steps", steps.map(String.init))
         flag("batch_size", batchSize.map(String.init))
         flag("learning_rate", learningRate.map { "\($0)" })

@@ -41,15 +41,24 @@ public struct TrainingSession {
         guard problems.isEmpty else {
             throw DatasetError(file: (config.data as NSString).appendingPathComponent(MetadataFile.name), problems: problems)
         }
+        let existed = FileManager.default.fileExists(atPath: config.out)
         let run = try RunFolder.prepare(path: config.out, resume: resume, overwrite: overwrite)
+        log("loading \(config.model)")
+        let models: TrainingModels
+        let method: TrainingMethod
+        do {
+            models = try TrainingModels.load(config)
+            method = try makeMethod(models, config)
+        } catch {
+            // A model or method that cannot be set up leaves no half-made run behind.
+            if !existed { try? FileManager.default.removeItem(atPath: run.path) }
+            throw error
+        }
         if !resume {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try run.writeAtomically(try encoder.encode(config), to: "config.json")
         }
-        log("loading \(config.model)")
-        let models = try TrainingModels.load(config)
-        let method = try makeMethod(models, config)
         if let spf = method as? SPFMethod { for note in spf.notes { log(note) } }
         log("encoding \(records.count) images and their texts (cache: \(config.cacheDirectory ?? run.defaultCachePath))")
         let (dataset, report) = try EncodedDataset.build(
