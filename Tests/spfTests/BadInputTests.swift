@@ -60,10 +60,11 @@ final class BadInputTests: XCTestCase {
     }
 
     /// Runs `body` on another thread and fails (instead of hanging the suite) when it takes longer than `seconds`.
-    private func finishes(within seconds: Double, _ body: @escaping @Sendable () -> Void, file: StaticString = #filePath,
+    private func finishes(within seconds: Double, _ body: @escaping () -> Void, file: StaticString = #filePath,
                           line: UInt = #line) {
         let done = DispatchSemaphore(value: 0)
-        Thread { body(); done.signal() }.start()
+        nonisolated(unsafe) let work = body
+        Thread { work(); done.signal() }.start()
         XCTAssertEqual(done.wait(timeout: .now() + seconds), .success, "still blocked after \(seconds) s", file: file, line: line)
     }
 
@@ -148,7 +149,7 @@ final class BadInputTests: XCTestCase {
 
         let weights = try modelCopy("unet/config.json") { _ in }
         let file = (weights as NSString).appendingPathComponent("vae/diffusion_pytorch_model.safetensors")
-        var tensors = try SafeTensorsFile(path: file).tensors()
+        let tensors = try SafeTensorsFile(path: file).tensors()
         let name = tensors.keys.sorted()[0]
         try tensors[name]!.fill_(Double.infinity)
         try SafeTensors.save(tensors, metadata: ["format": "pt"], to: file)
