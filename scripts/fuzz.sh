@@ -14,12 +14,12 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
     start=$(date +%s)
     for target in $TARGETS; do
-        SPF_FUZZ=1 $SWIFT build -c release -sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz \
+        SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz \
             --product "$target" 2>&1 | grep -E "error|warning: unable" -A3 || true
     done
     echo "fuzz build: $(( $(date +%s) - start )) s"
 fi
-BIN=$(SPF_FUZZ=1 $SWIFT build -c release -sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz --show-bin-path)
+BIN=$(SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz --show-bin-path)
 mkdir -p .build-fuzz/crashes
 status=0
 for target in $TARGETS; do

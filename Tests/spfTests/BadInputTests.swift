@@ -180,7 +180,7 @@ final class BadInputTests: XCTestCase {
         let negative = try modelCopy("unet/config.json") { $0["block_out_channels"] = [-32, 32] }
         assertMessage(generate(["--prompt", "x"], model: negative), contains: ["block_out_channels[0]", "positive integer", "got -32"])
         let vocabulary = try modelCopy("text_encoder/config.json") { $0["vocab_size"] = 10 }
-        assertMessage(generate(["--prompt", "x"], model: vocabulary), contains: ["tokenizer", "vocab_size", "do not belong together"])
+        assertMessage(generate(["--prompt", "x"], model: vocabulary), contains: ["/tokenizer: token id", "vocab_size in", "text_encoder/config.json", "do not belong together"])
         let missing = try modelCopy("text_encoder/config.json") { _ in }
         try FileManager.default.removeItem(atPath: missing + "/text_encoder/config.json")
         assertMessage(generate(["--prompt", "x"], model: missing), contains: ["text_encoder/config.json: no such file"])

@@ -30,8 +30,6 @@ extension StableDiffusionPipeline {
     public static func load(singleFile path: String, tokenizer: CLIPTokenizer,
                             architecture: SingleFileArchitecture = SingleFileArchitecture(), dtype: DType = .float32,
                             device: Device = .cpu) throws -> StableDiffusionPipeline {
-        try checkVocabulary(tokenizer, source: "the tokenizer", against: architecture.textEncoder,
-                            config: "the single-file architecture")
         let textLayout = TextEncoderCheckpointLayout(numHiddenLayers: architecture.textEncoder.numHiddenLayers)
         let converter = LDMCheckpointConverter(unet: architecture.unet, vae: architecture.vae, textEncoder: textLayout)
         let weights = try converter.convert(fileAt: path, dtype: dtype, device: device)

@@ -49,7 +49,6 @@ public final class StableDiffusionPipeline {
             contentsOf: URL(fileURLWithPath: folder.component("scheduler").configPath))
         let tokenizerPath = try folder.component("tokenizer").path
         let tokenizer = try CLIPTokenizer(directory: tokenizerPath)
-        try checkVocabulary(tokenizer, source: tokenizerPath, against: textConfig, config: textPart.configPath)
 
         let unet = try UNet2DConditionModel(unetConfig, factory: factory)
         let unetWeights = try unetPart.loadWeights(variant: variant, dtype: dtype, device: device)
@@ -66,9 +65,16 @@ public final class StableDiffusionPipeline {
         try requireFinite(textWeights, source: textPart.path)
         try textEncoder.load(normalizedTextEncoderWeights(textWeights), source: textPart.path)
 
-        return StableDiffusionPipeline(tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
-                                       schedulerConfig: schedulerConfig, device: device, dtype: dtype)
+        let pipeline = StableDiffusionPipeline(tokenizer: tokenizer, textEncoder: textEncoder, unet: unet, vae: vae,
+                                               schedulerConfig: schedulerConfig, device: device, dtype: dtype)
+        pipeline.tokenizerSource = tokenizerPath
+        pipeline.textEncoderSource = textPart.configPath
+        return pipeline
     }
+
+    /// Where the tokenizer and the text encoder's config came from, for errors (nil when built in code).
+    public var tokenizerSource: String?
+    public var textEncoderSource: String?
 
     /// How many pixels one latent cell covers: 2^(VAE levels - 1), 8 for SD.
     public var vaeScaleFactor: Int { 1 << (vae.config.blockOutChannels.count - 1) }
@@ -76,6 +82,13 @@ public final class StableDiffusionPipeline {
     /// The CLIP conditioning of one prompt: [1, 77, hidden] (or the clip-skip layer, as diffusers does).
     public func encodePrompt(_ prompt: String, clipSkip: Int? = nil) throws -> Tensor {
         let ids = tokenizer(prompt, maxLength: tokenizer.modelMaxLength ?? 77)
+        // An id past the embedding table would fail inside libtorch as "index out of range in self".
+        let vocabSize = textEncoder.textModel.config.vocabSize
+        if let bad = ids.first(where: { $0 >= vocabSize }) {
+            throw PipelineError("\(tokenizerSource ?? "the tokenizer"): token id \(bad) of the prompt is past the text "
+                + "encoder's \(vocabSize) token embeddings (vocab_size in \(textEncoderSource ?? "its config")): "
+                + "tokenizer and text encoder do not belong together")
+        }
         let input = try Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device)
         let output = try textEncoder(input)
         let embeds = try clipSkip.map { try textEncoder.textModel.clipSkipEmbeddings(output, clipSkip: $0) }
@@ -166,13 +179,5 @@ func isAllFinite(_ tensor: Tensor) throws -> Bool {
 func requireFinite(_ weights: [String: Tensor], source: String) throws {
     for name in weights.keys.sorted() where try !isAllFinite(weights[name]!) {
         throw PipelineError("\(source): tensor '\(name)' contains NaN or infinity")
-    }
-}
-
-/// Every id the tokenizer can produce must index the text encoder's embedding table.
-func checkVocabulary(_ tokenizer: CLIPTokenizer, source: String, against config: CLIPTextConfig, config path: String) throws {
-    guard tokenizer.largestID < config.vocabSize else {
-        throw PipelineError("\(source): the tokenizer's ids reach \(tokenizer.largestID), but the text encoder has "
-            + "\(config.vocabSize) token embeddings (vocab_size in \(path)): tokenizer and text encoder do not belong together")
     }
 }
