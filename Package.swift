@@ -123,7 +123,7 @@ let package = Package(
 )
 
 // libFuzzer targets (Fuzz/<Name>/), added only when SPF_FUZZ=1 so that the normal `swift build` and
-// `swift test` neither build nor see them. Build them with `make fuzz-build` (release, -sanitize=fuzzer,
+// `swift test` neither build nor see them. Build and run them with `make fuzz` (release, --sanitize=fuzzer,
 // -enable-testing for the @testable entry points, scratch path .build-fuzz); see docs/fuzzing.md.
 if Context.environment["SPF_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [

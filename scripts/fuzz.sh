@@ -13,11 +13,14 @@ TARGETS=${FUZZ_TARGETS:-$ALL}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
     start=$(date +%s)
-    for target in $TARGETS; do
-        SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz \
-            --product "$target" 2>&1 | grep -E "error|warning: unable" -A3 || true
-    done
+    products=""
+    if [ -n "${FUZZ_TARGETS:-}" ]; then for target in $TARGETS; do products="$products --product $target"; done; fi
+    if ! SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz \
+        $products > /tmp/spf-fuzz-build.$$.log 2>&1; then
+        grep -E "error" -A3 /tmp/spf-fuzz-build.$$.log | head -40; exit 1
+    fi
     echo "fuzz build: $(( $(date +%s) - start )) s"
+    mv /tmp/spf-fuzz-build.$$.log .build-fuzz/build.log
 fi
 BIN=$(SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-testing --scratch-path .build-fuzz --show-bin-path)
 mkdir -p .build-fuzz/crashes

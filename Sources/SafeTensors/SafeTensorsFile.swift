@@ -30,7 +30,8 @@ public final class SafeTensorsFile {
         do {
             (fd, fileSize) = try InputFile.openRegularFile(path, kind: "a safetensors file")
         } catch let error as InputFileError {
-            throw SafeTensorsError(path: path, error.reason)
+            let isType = error.reason.hasPrefix("is a") || error.reason.hasPrefix("not a regular")
+            throw SafeTensorsError(path: path, isType ? "not a regular file (\(error.reason))" : "cannot open: \(error.reason)")
         }
         defer { close(fd) }
         size = fileSize

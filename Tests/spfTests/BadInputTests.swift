@@ -179,7 +179,8 @@ final class BadInputTests: XCTestCase {
         assertMessage(generate(["--prompt", "x"], model: fraction), contains: ["unet/config.json: layers_per_block: expected an integer, got 4.5"])
         let negative = try modelCopy("unet/config.json") { $0["block_out_channels"] = [-32, 32] }
         assertMessage(generate(["--prompt", "x"], model: negative), contains: ["block_out_channels[0]", "positive integer", "got -32"])
-        let vocabulary = try modelCopy("text_encoder/config.json") { $0["vocab_size"] = 10 }
+        // vocab.json gives an id past the text encoder's 600 embeddings (the start token's).
+        let vocabulary = try modelCopy("tokenizer/vocab.json") { $0["<|startoftext|>"] = 700 }
         assertMessage(generate(["--prompt", "x"], model: vocabulary), contains: ["/tokenizer: token id", "vocab_size in", "text_encoder/config.json", "do not belong together"])
         let missing = try modelCopy("text_encoder/config.json") { _ in }
         try FileManager.default.removeItem(atPath: missing + "/text_encoder/config.json")
