@@ -3,7 +3,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: all setup build run env test bench fixtures clean
+.PHONY: all setup build run env test bench fixtures clean fuzz
 
 all: build
 
@@ -25,6 +25,12 @@ env: run
 test: setup
 	$(SWIFT) test
 	ATEN_CPU_CAPABILITY=default $(SWIFT) test --skip-build
+
+# libFuzzer targets (Fuzz/, docs/fuzzing.md): builds them into .build-fuzz, runs each for FUZZ_SECONDS
+# (or FUZZ_RUNS inputs); a crash fails with its input saved under .build-fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 bench: build
 	bench/ops.sh

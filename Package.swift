@@ -57,8 +57,11 @@ let package = Package(
         ),
         // Safe Swift tensors: deterministic lifetime, throwing ops, autograd, optimizers.
         .target(name: "Torch", dependencies: ["CTorch"]),
+        // Input files that cannot block (stat before open, O_NONBLOCK, bounded sizes), a strict JSON parser and
+        // the config decoder/checks whose every error names file, key and what is expected. Foundation only.
+        .target(name: "InputChecks"),
         // safetensors read (memory-mapped, validated) and atomic write.
-        .target(name: "SafeTensors", dependencies: ["Torch"]),
+        .target(name: "SafeTensors", dependencies: ["Torch", "InputChecks"]),
         // Model building blocks named like their checkpoint weights: Module, Linear, Conv2d, norms, LoRA.
         .target(name: "NN", dependencies: ["Torch"]),
         // System libraries from Debian's zlib1g-dev and libpng-dev (scripts/setup.sh installs them if missing).
@@ -67,18 +70,19 @@ let package = Package(
         // Whole-file JPEG decoding over Debian's libjpeg62-turbo-dev, with libjpeg's longjmp errors caught in C.
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         // CLIP's byte-level BPE tokenizer with phrase spans; pure Swift (zlib only for the .gz vocabulary).
-        .target(name: "Tokenizers", dependencies: ["CZlib"]),
+        .target(name: "Tokenizers", dependencies: ["CZlib", "InputChecks"]),
         // DDPM, DDIM, Euler, Euler ancestral, DPM-Solver++ 2M, matching diffusers' numbers.
-        .target(name: "Schedulers", dependencies: ["Torch"]),
+        .target(name: "Schedulers", dependencies: ["Torch", "InputChecks"]),
         // CLIP text and vision transformers with projections (transformers' names).
-        .target(name: "CLIP", dependencies: ["NN", "Torch"]),
+        .target(name: "CLIP", dependencies: ["NN", "Torch", "InputChecks"]),
         // UNet2DConditionModel with attention capture, AutoencoderKL, and their blocks (diffusers' names).
-        .target(name: "Diffusion", dependencies: ["NN", "Torch"]),
+        .target(name: "Diffusion", dependencies: ["NN", "Torch", "InputChecks"]),
         // Image files in (PNG, JPEG) and out (PNG with text chunks), PIL-exact resampling, training transforms.
-        .target(name: "Imaging", dependencies: ["CLibPNG", "CJPEG", "CZlib", "Torch"]),
+        .target(name: "Imaging", dependencies: ["CLibPNG", "CJPEG", "CZlib", "Torch", "InputChecks"]),
         // Checkpoint formats (diffusers folders, single-file SD 1.5) and the text-to-image pipeline.
         .target(name: "StableDiffusion",
-                dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging"]),
+                dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
+                               "InputChecks"]),
         // The fine-tuning engine: datasets, caches, the training loop with pluggable methods, checkpoints.
         .target(name: "Training",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
@@ -94,6 +98,7 @@ let package = Package(
             name: "spf",
             dependencies: [
                 "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs", "PortraitWorld",
+                "InputChecks", "Schedulers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +106,7 @@ let package = Package(
         .target(name: "ParityTesting", dependencies: ["Torch", "SafeTensors"], path: "Tests/ParityTesting"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
-        .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "SafeTensors", "Torch", "ParityTesting",
+        .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "SafeTensors", "Torch", "Tokenizers", "ParityTesting",
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
@@ -111,6 +116,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
+        .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",
@@ -120,3 +126,26 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx20
 )
+
+// libFuzzer targets (Fuzz/<Name>/), added only when SPF_FUZZ=1 so that the normal `swift build` and
+// `swift test` neither build nor see them. Build and run them with `make fuzz` (release, --sanitize=fuzzer,
+// -enable-testing for the @testable entry points, scratch path .build-fuzz); see docs/fuzzing.md.
+if Context.environment["SPF_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSafeTensorsHeader", ["SafeTensors"]),
+        ("FuzzTokenizer", ["Tokenizers"]),
+        ("FuzzUNetConfig", ["Diffusion", "InputChecks"]),
+        ("FuzzVAEConfig", ["Diffusion", "InputChecks"]),
+        ("FuzzCLIPConfig", ["CLIP", "InputChecks"]),
+        ("FuzzSchedulerConfig", ["Schedulers", "InputChecks"]),
+        ("FuzzModelIndex", ["StableDiffusion"]),
+        ("FuzzImageFile", ["Imaging"]),
+        ("FuzzMetadataFile", ["Training"]),
+        ("FuzzTrainingConfig", ["Training"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: target.dependencies, path: "Fuzz/\(target.name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

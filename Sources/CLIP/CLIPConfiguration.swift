@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// transformers' CLIPTextConfig as written in a text encoder's config.json (SD 1.5: `text_encoder/config.json`).
 /// Missing keys take transformers' defaults; unknown keys are ignored.
@@ -67,11 +68,29 @@ public struct CLIPTextConfig: Codable, Equatable, Sendable {
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId) ?? d.bosTokenId
         eosTokenId = try decodeTokenId(c, .eosTokenId) ?? d.eosTokenId
         try validateHeads(hiddenSize, numAttentionHeads)
+        try validate()
     }
 
-    /// Reads a `config.json`.
+    /// Ranges and meaning of every field (a model built from a config that fails here could not run).
+    public func validate() throws {
+        try ConfigCheck.count(vocabSize, "vocab_size", in: 1...(1 << 24))
+        try ConfigCheck.count(hiddenSize, "hidden_size", in: 1...65536)
+        try ConfigCheck.count(intermediateSize, "intermediate_size", in: 1...(1 << 18))
+        try ConfigCheck.count(projectionDim, "projection_dim", in: 1...65536)
+        try ConfigCheck.count(numHiddenLayers, "num_hidden_layers", in: 1...256)
+        try ConfigCheck.count(numAttentionHeads, "num_attention_heads", in: 1...4096)
+        try validateHeads(hiddenSize, numAttentionHeads)
+        try ConfigCheck.count(maxPositionEmbeddings, "max_position_embeddings", in: 2...65536)
+        try ConfigCheck.finite(layerNormEps, "layer_norm_eps", positive: true)
+        try ConfigCheck.count(padTokenId, "pad_token_id", in: 0...(1 << 24))
+        try ConfigCheck.count(bosTokenId, "bos_token_id", in: 0...(1 << 24))
+        try ConfigCheck.count(eosTokenId, "eos_token_id", in: 0...(1 << 24))
+    }
+
+    /// Reads a `config.json` (a regular file, checked before it is opened); every error is a `ConfigFileError`
+    /// naming the file and the key.
     public static func load(contentsOf url: URL) throws -> CLIPTextConfig {
-        try JSONDecoder().decode(CLIPTextConfig.self, from: Data(contentsOf: url))
+        try ConfigFile.load(CLIPTextConfig.self, path: url.path, kind: "a text encoder config.json")
     }
 }
 
@@ -134,10 +153,17 @@ public struct CLIPVisionConfig: Codable, Equatable, Sendable {
         guard patchSize > 0, imageSize >= patchSize else {
             throw CLIPError.invalidConfiguration("image_size \(imageSize) and patch_size \(patchSize) give no patches")
         }
+        try ConfigCheck.count(hiddenSize, "hidden_size", in: 1...65536)
+        try ConfigCheck.count(intermediateSize, "intermediate_size", in: 1...(1 << 18))
+        try ConfigCheck.count(projectionDim, "projection_dim", in: 1...65536)
+        try ConfigCheck.count(numHiddenLayers, "num_hidden_layers", in: 1...256)
+        try ConfigCheck.count(numChannels, "num_channels", in: 1...64)
+        try ConfigCheck.count(imageSize, "image_size", in: 1...65536)
+        try ConfigCheck.finite(layerNormEps, "layer_norm_eps", positive: true)
     }
 
     public static func load(contentsOf url: URL) throws -> CLIPVisionConfig {
-        try JSONDecoder().decode(CLIPVisionConfig.self, from: Data(contentsOf: url))
+        try ConfigFile.load(CLIPVisionConfig.self, path: url.path, kind: "a vision config.json")
     }
 }
 
@@ -175,15 +201,18 @@ public struct CLIPConfig: Codable, Equatable, Sendable {
             ?? c.decodeIfPresent(CLIPVisionConfig.self, forKey: .visionConfig) ?? CLIPVisionConfig()
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512
         logitScaleInitValue = try c.decodeIfPresent(Double.self, forKey: .logitScaleInitValue) ?? 2.6592
+        try ConfigCheck.count(projectionDim, "projection_dim", in: 1...65536)
+        try ConfigCheck.finite(logitScaleInitValue, "logit_scale_init_value")
     }
 
     public static func load(contentsOf url: URL) throws -> CLIPConfig {
-        try JSONDecoder().decode(CLIPConfig.self, from: Data(contentsOf: url))
+        try ConfigFile.load(CLIPConfig.self, path: url.path, kind: "a CLIP config.json")
     }
 }
 
 private func validateHeads(_ hidden: Int, _ heads: Int) throws {
-    guard heads > 0, hidden % heads == 0 else {
+    try ConfigCheck.count(heads, "num_attention_heads", in: 1...4096)
+    guard hidden % heads == 0 else {
         throw CLIPError.invalidConfiguration(
             "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
     }

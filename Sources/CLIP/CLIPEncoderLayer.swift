@@ -33,6 +33,7 @@ public final class CLIPEncoder: Module {
 
     public init(layers: Int, hiddenSize: Int, intermediateSize: Int, numHeads: Int, activation: CLIPActivation,
                 eps: Double, factory: ParameterFactory) throws {
+        guard layers >= 0 else { throw CLIPError.invalidConfiguration("num_hidden_layers \(layers) is negative") }
         self.layers = try (0..<layers).map { _ in
             try CLIPEncoderLayer(hiddenSize: hiddenSize, intermediateSize: intermediateSize, numHeads: numHeads,
                                  activation: activation, eps: eps, factory: factory)

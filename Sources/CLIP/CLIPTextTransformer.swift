@@ -10,6 +10,7 @@ public final class CLIPTextTransformer: Module {
     public let finalLayerNorm: LayerNorm
 
     public init(_ config: CLIPTextConfig, factory: ParameterFactory) throws {
+        try config.validate()
         self.config = config
         embeddings = try CLIPTextEmbeddings(vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings,
                                             hiddenSize: config.hiddenSize, factory: factory)

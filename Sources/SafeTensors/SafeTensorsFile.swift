@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 import Torch
 
 #if canImport(Glibc)
@@ -23,17 +24,17 @@ public final class SafeTensorsFile {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw SafeTensorsError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+        // stat before open and O_NONBLOCK: a FIFO given as a weights file must fail at once, not block in open.
+        let fd: Int32
+        let fileSize: Int
+        do {
+            (fd, fileSize) = try InputFile.openRegularFile(path, kind: "a safetensors file")
+        } catch let error as InputFileError {
+            let isType = error.reason.hasPrefix("is a") || error.reason.hasPrefix("not a regular")
+            throw SafeTensorsError(path: path, isType ? "not a regular file (\(error.reason))" : "cannot open: \(error.reason)")
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw SafeTensorsError(path: path, "cannot stat: \(String(cString: strerror(errno)))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path: path, "not a regular file") }
-        size = Int(info.st_size)
+        size = fileSize
         if size > 0 {
             let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
             guard let pointer, pointer != MAP_FAILED else {

@@ -89,7 +89,10 @@ struct SafeTensorsHeader {
                 throw fail(tensor: name, "data_offsets is not a pair of integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, begin <= end else { throw fail(tensor: name, "data_offsets [\(begin), \(end)] are reversed") }
+            guard begin >= 0, end >= 0 else {
+                throw fail(tensor: name, "data_offsets [\(begin), \(end)] must not be negative")
+            }
+            guard begin <= end else { throw fail(tensor: name, "data_offsets [\(begin), \(end)] are reversed (begin after end)") }
             guard end <= dataSize else {
                 throw fail(tensor: name, "data_offsets [\(begin), \(end)] run beyond the data section (\(dataSize) bytes)")
             }
@@ -98,8 +101,12 @@ struct SafeTensorsHeader {
                 return (product, acc.1 || o)
             }
             let (expected, overflow2) = elements.multipliedReportingOverflow(by: dtype.elementSize)
-            guard !overflow, !overflow2, expected == end - begin else {
-                throw fail(tensor: name, "shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(expected)) bytes, "
+            guard !overflow, !overflow2 else {
+                throw fail(tensor: name, "shape \(shape) of \(dtypeName) needs more bytes than any file can hold "
+                    + "(over 2^63), data_offsets [\(begin), \(end)] give \(end - begin)")
+            }
+            guard expected == end - begin else {
+                throw fail(tensor: name, "shape \(shape) of \(dtypeName) needs \(expected) bytes, "
                     + "data_offsets [\(begin), \(end)] give \(end - begin)")
             }
             tensors[name] = TensorInfo(dtype: dtype, shape: shape, dataOffsets: begin..<end)

@@ -35,7 +35,9 @@ public final class DDPMScheduler: Scheduler {
 
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
-        steps = InferenceTimesteps.discrete(config, spacing: timestepSpacing, count: count)
+        let steps = InferenceTimesteps.discrete(config, spacing: timestepSpacing, count: count)
+        try config.requireTimestepsInRange(steps.map(Double.init), count: count, spacing: timestepSpacing, scheduler: className)
+        self.steps = steps
         timesteps = try Tensor(steps.map(Int64.init))
         timestepValues = steps.map(Double.init)
     }

@@ -59,6 +59,7 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         let lastTimestep = config.numTrainTimesteps - clipped
         var steps = InferenceTimesteps.multistep(config, spacing: timestepSpacing, count: count,
                                                    lastTimestep: lastTimestep)
+        try config.requireTimestepsInRange(steps.map(Double.init), count: count, spacing: timestepSpacing, scheduler: className)
         var sigmaList: [Double]
         if config.useKarrasSigmas {
             let values = sigmaSchedule.sigmaValues

@@ -32,6 +32,7 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
         let steps = InferenceTimesteps.continuous(config, spacing: timestepSpacing, count: count)
+        try config.requireTimestepsInRange(steps.map(Double.init), count: count, spacing: timestepSpacing, scheduler: className)
         let sigmaList = sigmaSchedule.interpolate(steps.map(Double.init)) + [0]
         let sigmaTensor = try Tensor(sigmaList.map { Float($0) })
         sigmas = sigmaTensor

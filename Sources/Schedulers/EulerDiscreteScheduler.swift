@@ -33,6 +33,7 @@ public final class EulerDiscreteScheduler: Scheduler {
     public func setTimesteps(_ count: Int) throws {
         try config.requireStepCount(count)
         var steps = InferenceTimesteps.continuous(config, spacing: timestepSpacing, count: count)
+        try config.requireTimestepsInRange(steps.map(Double.init), count: count, spacing: timestepSpacing, scheduler: className)
         var sigmaList = sigmaSchedule.interpolate(steps.map(Double.init))
         if config.useKarrasSigmas {
             sigmaList = NumPyMirror.karrasSigmas(sigmaMin: config.sigmaMin ?? sigmaList[sigmaList.count - 1],

@@ -72,8 +72,23 @@ extension SchedulerConfig {
         }
     }
 
+    /// The inference timesteps must be training timesteps: with timestep_spacing "leading" and steps_offset 1,
+    /// `num_train_timesteps` steps would reach timestep `num_train_timesteps` (diffusers fails there with an
+    /// IndexError). Checked when the timesteps are set, with what to change.
+    func requireTimestepsInRange(_ values: [Double], count: Int, spacing: TimestepSpacing, scheduler: String) throws {
+        guard let bad = values.first(where: { !($0 >= 0 && $0 < Double(numTrainTimesteps)) }) else { return }
+        throw SchedulerError.invalidInput(
+            "\(scheduler): \(count) steps with timestep_spacing '\(spacing.rawValue)' and steps_offset \(stepsOffset) "
+                + "reach timestep \(bad.formatted), outside the training timesteps 0...\(numTrainTimesteps - 1); "
+                + "use fewer steps (or timestep_spacing 'trailing')")
+    }
+
     /// ((1 - ᾱ) / ᾱ) ** 0.5 over the training timesteps, as the float32 tensor diffusers computes.
     func trainSigmas(_ alphasCumprod: Tensor) throws -> Tensor {
         try ((1.0 - alphasCumprod) / alphasCumprod).pow(0.5)
     }
+}
+
+private extension Double {
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

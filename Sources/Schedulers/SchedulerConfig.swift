@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// How betas are laid out over the training timesteps (diffusers' `beta_schedule`).
 public enum BetaSchedule: String, Codable, Sendable, CaseIterable {
@@ -152,10 +153,33 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
             throw SchedulerError.invalidInput(
                 "trained_betas holds \(trainedBetas.count) values, num_train_timesteps is \(numTrainTimesteps)")
         }
+        try validate()
     }
 
-    /// Reads `scheduler_config.json` (or any diffusers scheduler config file).
+    /// What the values mean: betas are probabilities of noise per step, so they lie in (0, 1) (a beta of 0 or
+    /// less, or of 1 or more, gives alphas_cumprod of 0, NaN or negative, and black images); counts are
+    /// positive and bounded. Each error names the key.
+    public func validate() throws {
+        try ConfigCheck.count(numTrainTimesteps, "num_train_timesteps", in: 2...100_000)
+        if let trainedBetas {
+            for (i, beta) in trainedBetas.enumerated() { try ConfigCheck.open(beta, "trained_betas[\(i)]", 0, 1) }
+        } else if betaSchedule != .squaredcosCapV2 {
+            try ConfigCheck.open(betaStart, "beta_start", 0, 1)
+            try ConfigCheck.open(betaEnd, "beta_end", 0, 1)
+        }
+        try ConfigCheck.count(stepsOffset, "steps_offset", in: 0...(numTrainTimesteps - 1))
+        try ConfigCheck.finite(clipSampleRange, "clip_sample_range", positive: true)
+        try ConfigCheck.count(solverOrder, "solver_order", in: 1...3)
+        if let sigmaMin { try ConfigCheck.finite(sigmaMin, "sigma_min", positive: true) }
+        if let sigmaMax { try ConfigCheck.finite(sigmaMax, "sigma_max", positive: true) }
+        if let lambdaMinClipped, lambdaMinClipped.isNaN {
+            throw ConfigFileError(key: "lambda_min_clipped", "expected a number, got nan")
+        }
+    }
+
+    /// Reads `scheduler_config.json` (or any diffusers scheduler config file; a regular file, checked before it is
+    /// opened); every error is a `ConfigFileError` naming the file and the key.
     public static func load(contentsOf url: URL) throws -> SchedulerConfig {
-        try JSONDecoder().decode(SchedulerConfig.self, from: Data(contentsOf: url))
+        try ConfigFile.load(SchedulerConfig.self, path: url.path, kind: "a scheduler config file")
     }
 }

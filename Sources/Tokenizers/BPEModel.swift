@@ -49,23 +49,83 @@ struct BPEModel: Sendable {
         UInt64(UInt32(truncatingIfNeeded: a)) << 32 | UInt64(UInt32(truncatingIfNeeded: b))
     }
 
-    /// The tokens of one pre-tokenized word, given as its UTF-8 bytes.
+    /// The tokens of one pre-tokenized word, given as its UTF-8 bytes: repeatedly merges the adjacent pair
+    /// with the lowest merge rank, leftmost first. A min-heap of (rank, position) over a linked list of
+    /// symbols makes this O(n log n) in the word's length (tokenizers' `Word::merge_all`); a quadratic scan
+    /// took seconds on one 10,000-letter word.
     func tokenize(_ bytes: [UInt8]) -> [Piece] {
-        var word: [Piece] = bytes.indices.map { i in
-            let id = (i == bytes.count - 1 ? finalByteIDs : byteIDs)[Int(bytes[i])]
-            return Piece(id: id ?? unknownID, byteCount: 1)
+        let n = bytes.count
+        guard n > 0 else { return [] }
+        var ids = bytes.indices.map { i in
+            (i == n - 1 ? finalByteIDs : byteIDs)[Int(bytes[i])] ?? unknownID
         }
-        while word.count > 1 {
-            var best: (index: Int, rank: Int, id: Int)?
-            for i in 0..<(word.count - 1) {
-                if let merge = merges[Self.key(word[i].id, word[i + 1].id)], merge.rank < (best?.rank ?? .max) {
-                    best = (i, merge.rank, merge.id)
-                }
-            }
-            guard let best else { break }
-            word[best.index] = Piece(id: best.id, byteCount: word[best.index].byteCount + word[best.index + 1].byteCount)
-            word.remove(at: best.index + 1)
+        guard n > 1 else { return [Piece(id: ids[0], byteCount: 1)] }
+        var counts = [Int](repeating: 1, count: n)
+        var next = Array(1...n)          // n: none
+        var previous = Array(-1..<(n - 1)) // -1: none
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MinHeap()
+        func push(_ i: Int) {
+            let j = next[i]
+            guard j < n, let merge = merges[Self.key(ids[i], ids[j])] else { return }
+            heap.push(UInt64(merge.rank) << 32 | UInt64(i))
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while let top = heap.pop() {
+            let rank = Int(top >> 32)
+            let i = Int(top & 0xFFFF_FFFF)
+            let j = next[i]
+            // Stale entries: the symbol was merged away, or the pair at i has changed since it was pushed.
+            guard alive[i], j < n, let merge = merges[Self.key(ids[i], ids[j])], merge.rank == rank else { continue }
+            ids[i] = merge.id
+            counts[i] += counts[j]
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { previous[next[j]] = i }
+            if previous[i] >= 0 { push(previous[i]) }
+            push(i)
+        }
+        var word: [Piece] = []
+        var i = 0
+        while i < n {
+            word.append(Piece(id: ids[i], byteCount: counts[i]))
+            i = next[i]
         }
         return word
+    }
+}
+
+/// A binary min-heap of packed (rank, position) keys.
+private struct MinHeap {
+    private var items: [UInt64] = []
+
+    mutating func push(_ value: UInt64) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < items.count else { break }
+                var smallest = left
+                if left + 1 < items.count, items[left + 1] < items[left] { smallest = left + 1 }
+                guard items[smallest] < items[parent] else { break }
+                items.swapAt(smallest, parent)
+                parent = smallest
+            }
+        }
+        return first
     }
 }

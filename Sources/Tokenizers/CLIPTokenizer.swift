@@ -97,6 +97,9 @@ public final class CLIPTokenizer {
 
     public var vocabularySize: Int { model.vocab.count }
 
+    /// The largest id this tokenizer can produce (every id must index the text encoder's embeddings).
+    public var largestID: Int { model.vocab.values.max() ?? 0 }
+
     public func id(of token: String) -> Int? { model.vocab[token] }
 
     public func token(of id: Int) -> String? { model.tokens[id] }
@@ -110,8 +113,12 @@ public final class CLIPTokenizer {
     /// `maxLength - 2` text tokens between BOS and EOS (EOS stays last), then the pad id up to `maxLength` when
     /// `padding`. As in transformers, a `maxLength` below 2 leaves the sequence untruncated.
     public func callAsFunction(_ text: String, maxLength: Int = 77, padding: Bool = true) -> [Int] {
-        wrap(contentTokens([(text.unicodeScalars[...], 0)]).map(\.id), maxLength: maxLength, padding: padding)
+        wrap(contentTokens([(text.unicodeScalars[...], 0)], limit: Self.contentLimit(maxLength)).map(\.id),
+             maxLength: maxLength, padding: padding)
     }
+
+    /// The text tokens worth computing for `maxLength`: one more than are kept, so truncation is still seen.
+    static func contentLimit(_ maxLength: Int) -> Int { maxLength >= 2 ? maxLength - 2 : .max }
 
     func wrap(_ content: [Int], maxLength: Int, padding: Bool) -> [Int] {
         let kept = maxLength >= 2 ? Array(content.prefix(maxLength - 2)) : content
@@ -143,25 +150,31 @@ public final class CLIPTokenizer {
     /// The text tokens (no BOS/EOS) of the concatenated segments, each tagged with its segment's tag. Tags only
     /// follow the text along; the ids are those of the whole text (normalizing segment by segment gives the same
     /// text as long as segments end at commas: nothing composes with or across a comma).
-    func contentTokens(_ segments: [(text: Substring.UnicodeScalarView, tag: Int)]) -> [TaggedToken] {
+    ///
+    /// Tokenizing stops once more than `limit` tokens exist: tokens depend only on their own word (and words
+    /// never span added tokens), so the first `limit` are the same as the whole text's, and a prompt of a
+    /// million characters costs no more BPE work than its first `limit` tokens need.
+    func contentTokens(_ segments: [(text: Substring.UnicodeScalarView, tag: Int)], limit: Int = .max) -> [TaggedToken] {
         var raw = TaggedScalars()
         for segment in segments {
             raw.scalars.append(contentsOf: segment.text)
             raw.tags.append(contentsOf: repeatElement(segment.tag, count: segment.text.count))
         }
         var tokens: [TaggedToken] = []
-        for piece in split(raw.scalars[...], on: rawAddedTokens) {
+        outer: for piece in split(raw.scalars[...], on: rawAddedTokens) {
+            if tokens.count > limit { break }
             switch piece {
             case .token(let id, let range):
                 tokens.append(TaggedToken(id: id, tag: Self.commonTag(raw.tags[range])))
             case .text(let range):
                 let normalized = normalize(raw, range)
                 for inner in split(normalized.scalars[...], on: normalizedAddedTokens) {
+                    if tokens.count > limit { break outer }
                     switch inner {
                     case .token(let id, let range):
                         tokens.append(TaggedToken(id: id, tag: Self.commonTag(normalized.tags[range])))
                     case .text(let range):
-                        tokens += bpe(normalized, range)
+                        bpe(normalized, range, into: &tokens, limit: limit)
                     }
                 }
             }
@@ -215,9 +228,9 @@ public final class CLIPTokenizer {
         return out
     }
 
-    private func bpe(_ text: TaggedScalars, _ range: Range<Int>) -> [TaggedToken] {
-        var tokens: [TaggedToken] = []
+    private func bpe(_ text: TaggedScalars, _ range: Range<Int>, into tokens: inout [TaggedToken], limit: Int) {
         for word in PreTokenizer.words(text.scalars[range]) {
+            if tokens.count > limit { return }
             var bytes: [UInt8] = []
             var tags: [Int] = []
             for i in word {
@@ -230,7 +243,8 @@ public final class CLIPTokenizer {
                 pieces = cached
             } else {
                 pieces = model.tokenize(bytes)
-                cache[bytes] = pieces
+                // Ordinary words only: a cache of every long run of punctuation would grow without bound.
+                if bytes.count <= Self.maxCachedWordBytes, cache.count < Self.maxCacheEntries { cache[bytes] = pieces }
             }
             var offset = 0
             for piece in pieces {
@@ -238,6 +252,8 @@ public final class CLIPTokenizer {
                 offset += piece.byteCount
             }
         }
-        return tokens
     }
+
+    static let maxCachedWordBytes = 64
+    static let maxCacheEntries = 100_000
 }

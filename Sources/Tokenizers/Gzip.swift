@@ -3,6 +3,9 @@ import Foundation
 
 /// Whole-file gzip decompression through zlib (the open_clip vocabulary ships as a .gz).
 enum Gzip {
+    /// No vocabulary is bigger once decompressed (open_clip's is 1.4 MB); a gzip bomb stops here.
+    static let maxOutput = 256 << 20
+
     static func decompress(_ data: Data, path: String) throws -> Data {
         guard !data.isEmpty else { throw TokenizerError.malformedFile(path: path, reason: "empty file, not gzip") }
         var stream = z_stream()
@@ -23,6 +26,9 @@ enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 output.append(chunk, count: chunk.count - Int(stream.avail_out))
+                guard output.count <= maxOutput else {
+                    throw TokenizerError.malformedFile(path: path, reason: "decompresses to more than \(maxOutput) bytes")
+                }
                 switch status {
                 case Z_OK:
                     continue

@@ -40,14 +40,21 @@ extension CLIPTokenizer {
     /// together: in "hello!, world" the token "!," belongs to neither phrase).
     public func encodeWithPhrases(_ text: String, maxLength: Int = 77, padding: Bool = true) -> TokenizedPrompt {
         let (segments, phraseTexts) = Self.phraseSegments(text)
-        let tokens = contentTokens(segments)
+        // Only the tokens up to one past the limit are computed: phrases after them are past the limit anyway.
+        let tokens = contentTokens(segments, limit: Self.contentLimit(maxLength))
         let ids = wrap(tokens.map(\.id), maxLength: maxLength, padding: padding)
         let kept = maxLength >= 2 ? min(tokens.count, maxLength - 2) : tokens.count
         var phrases: [PhraseSpan] = []
         var dropped: [String] = []
+        // First and last token of each phrase, in one pass (a filter per phrase was quadratic).
+        var firstIndex: [Int: Int] = [:]
+        var lastIndex: [Int: Int] = [:]
+        for (position, token) in tokens.enumerated() where token.tag >= 0 {
+            if firstIndex[token.tag] == nil { firstIndex[token.tag] = position }
+            lastIndex[token.tag] = position
+        }
         for (index, phrase) in phraseTexts.enumerated() {
-            let positions = tokens.indices.filter { tokens[$0].tag == index }
-            guard let first = positions.first, let last = positions.last, first < kept else {
+            guard let first = firstIndex[index], let last = lastIndex[index], first < kept else {
                 dropped.append(phrase)
                 continue
             }

@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// Readers for the three vocabulary formats; each returns the vocabulary and the merges in rank order.
 struct Vocabulary {
@@ -18,15 +19,14 @@ extension TokenizerError {
 }
 
 func readFile(_ path: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw TokenizerError.fileNotFound(path: path)
-    }
-    guard !isDirectory.boolValue else { throw TokenizerError.unreadableFile(path: path, reason: "is a directory") }
+    // stat before open, O_NONBLOCK: a FIFO named vocab.json must fail at once, not hang.
     do {
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw TokenizerError.unreadableFile(path: path, reason: "\(error)")
+        return try InputFile.data(path, maxBytes: 1 << 30, kind: "a tokenizer file", allowEmpty: true)
+    } catch let error as InputFileError {
+        if error.reason.hasPrefix("no such file") && !error.reason.contains("not a directory") {
+            throw TokenizerError.fileNotFound(path: path)
+        }
+        throw TokenizerError.unreadableFile(path: path, reason: error.reason)
     }
 }
 
@@ -47,8 +47,8 @@ func parseVocab(_ object: Any?, path: String, what: String) throws -> [String: I
     var vocab: [String: Int] = [:]
     vocab.reserveCapacity(dict.count)
     for (token, value) in dict {
-        guard let number = value as? NSNumber, let id = Int(exactly: number.doubleValue), id >= 0 else {
-            throw TokenizerError.malformedFile(path: path, reason: "\(what): id of \(token) is not a non-negative integer")
+        guard let number = value as? NSNumber, let id = Int(exactly: number.doubleValue), id >= 0, id < 1 << 31 else {
+            throw TokenizerError.malformedFile(path: path, reason: "\(what): id of \(token) is not an integer in 0..<2^31")
         }
         vocab[token] = id
     }

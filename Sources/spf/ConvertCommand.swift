@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InputChecks
 import StableDiffusion
 import Torch
 
@@ -40,8 +41,14 @@ struct ConvertCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("model_index.json")) {
             throw InputError("\(out) already holds a diffusers pipeline (model_index.json); choose another --out")
         }
-        try SingleFileConversion.convert(checkpoint: checkpoint, tokenizerFolder: tokenizer, to: out, dtype: storage,
-                                         extractEMA: ema)
+        // Inputs and output checked before the conversion reads gigabytes; a FIFO fails at once.
+        try InputFile.requireRegularFile(checkpoint, kind: "a checkpoint file")
+        let output = try OutputFolder(out)
+        // Written into a staging folder and moved into place (model_index.json last) only when complete.
+        try output.publishTree(last: ["model_index.json"]) { staging in
+            try SingleFileConversion.convert(checkpoint: checkpoint, tokenizerFolder: tokenizer, to: staging,
+                                             dtype: storage, extractEMA: ema)
+        }
         print(out)
     }
 }

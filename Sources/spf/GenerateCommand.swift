@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import InputChecks
 import SafeTensors
+import Schedulers
 import StableDiffusion
 import Tokenizers
 import Torch
@@ -40,7 +42,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed of the CPU generator that draws the initial noise.")
     var seed: UInt64 = 0
 
-    @Option(help: "Images per prompt.")
+    @Option(help: "Images per prompt (1 to \(GenerationOptions.maxBatchSize)).")
     var batch = 1
 
     @Option(help: "Denoising steps.")
@@ -85,17 +87,34 @@ struct GenerateCommand: ParsableCommand {
         defer { try? LibTorch.setNumThreads(previousThreads) }
         try runtime.apply()
         guard let computeType = DType(name: dtype), computeType.isFloatingPoint else {
-            throw ValidationError("unknown --dtype '\(dtype)'")
+            throw ValidationError("unknown --dtype '\(dtype)' (float32, float16 or bfloat16)")
         }
-        guard let target = Device(name: device) else { throw ValidationError("unknown --device '\(device)'") }
+        guard let target = Device(name: device) else { throw ValidationError("unknown --device '\(device)' (cpu or cuda[:N])") }
+        if case .cuda(let index) = target {
+            let count = LibTorch.cudaDeviceCount
+            guard index < count else {
+                throw ValidationError(count == 0
+                    ? "--device \(device): this libtorch (\(LibTorch.libraryPath)) has no CUDA device; use --device cpu, "
+                        + "or build against a CUDA libtorch with LIBTORCH=..."
+                    : "--device \(device): there are \(count) CUDA devices (cuda:0...cuda:\(count - 1))")
+            }
+        }
         let prompt = try promptInput.text()
         let options = GenerationOptions(prompt: prompt, negativePrompt: negativePrompt, seed: seed, batchSize: batch,
                                         steps: steps, guidanceScale: guidance, height: height, width: width,
                                         scheduler: scheduler)
         try options.validate()
         if loraScale != nil, lora == nil { throw ValidationError("--lora-scale needs --lora") }
-        if let loraScale, !loraScale.isFinite { throw ValidationError("--lora-scale must be a finite number") }
+        if let loraScale, !(loraScale.isFinite && abs(loraScale) <= 100) {
+            throw ValidationError("--lora-scale must be a finite number between -100 and 100, got \(loraScale)")
+        }
+        // Everything that can be checked without the model's weights, before they are loaded (seconds to minutes):
+        // the output folder and its file names, the input files, the sampler and the step count.
+        let names = (0..<batch).map { "\(seed)-\($0).png" }
+        let output = try OutputFolder(out, names: names)
         let latents = try initLatents.map(Self.loadLatents)
+        if let lora { try InputFile.requireRegularFile(lora, kind: "a LoRA file") }
+        try checkSampler(options)
 
         let pipeline = try loadPipeline(dtype: computeType, device: target)
         if let lora {
@@ -114,18 +133,37 @@ struct GenerateCommand: ParsableCommand {
             progress.update(step, of: total)
         }
 
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let text: [(key: String, value: String)] = [
             ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", String(seed)), ("steps", String(steps)),
             ("scheduler", samplerName), ("guidance_scale", String(guidance)), ("model", model),
             ("init_latents", initLatents ?? ""), ("clip_skip", clipSkip.map(String.init) ?? ""),
             ("lora", lora ?? ""), ("lora_scale", lora.map { _ in String(loraScale ?? 1) } ?? ""), ("software", "spf-portrait"),
         ]
-        for index in 0..<images.shape[0] {
+        // Nothing is written unless every image was made: staged, then moved into place together.
+        let paths = try output.publish(names) { name, path in
+            let index = names.firstIndex(of: name)!
             let image = try RGBImage(tensor: images.select(dim: 0, index: index))
-            let path = (out as NSString).appendingPathComponent("\(seed)-\(index).png")
             try PNGWriter.write(image, text: text, to: path)
-            print(path)
+        }
+        for path in paths { print(path) }
+    }
+
+    /// The sampler and step count, checked against the model's scheduler config before any weights are read
+    /// (`--steps 1000` with SD 1.5's leading spacing reaches timestep 1000, which does not exist).
+    func checkSampler(_ options: GenerationOptions) throws {
+        var isDirectory: ObjCBool = false
+        let config: SchedulerConfig
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
+            let folder = try DiffusersFolder(path: model)
+            config = try SchedulerConfig.load(contentsOf: URL(fileURLWithPath: folder.component("scheduler").configPath))
+        } else {
+            config = SingleFileArchitecture().scheduler
+        }
+        let name = StableDiffusionPipeline.schedulerName(for: options, config: config)
+        do {
+            try makeScheduler(name: name, config: config).setTimesteps(options.steps)
+        } catch let error as SchedulerError {
+            throw ValidationError("--steps \(options.steps) with \(name): \(error)")
         }
     }
 
@@ -149,10 +187,22 @@ struct GenerateCommand: ParsableCommand {
     /// The single tensor of a safetensors file (or its "latents" entry).
     static func loadLatents(_ path: String) throws -> Tensor {
         let file = try SafeTensorsFile(path: path)
-        if file.names.contains("latents") { return try file.tensor("latents") }
-        guard file.names.count == 1 else {
-            throw InputError("\(path): expected one tensor (or one named 'latents'), found \(file.names.count)")
+        let name: String
+        if file.names.contains("latents") {
+            name = "latents"
+        } else {
+            guard file.names.count == 1 else {
+                throw InputError("\(path): expected one tensor (or one named 'latents'), found \(file.names.count)")
+            }
+            name = file.names[0]
         }
-        return try file.tensor(file.names[0])
+        let tensor = try file.tensor(name)
+        guard tensor.dtype.isFloatingPoint else {
+            throw InputError("\(path): tensor '\(name)' holds \(tensor.dtype) values; latents are floating point")
+        }
+        guard try tensor.isFinite().all().item() != 0 else {
+            throw InputError("\(path): tensor '\(name)' contains NaN or infinity")
+        }
+        return tensor
     }
 }

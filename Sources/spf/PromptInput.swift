@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InputChecks
 
 /// A prompt given inline or in a file. Files must be valid UTF-8: a bad byte is an error that names the
 /// file and the byte offset, never a silently replaced character.
@@ -11,10 +12,19 @@ struct PromptInput: ParsableArguments {
     var promptFile: String?
 
     func validate() throws {
-        guard (prompt == nil) != (promptFile == nil) else {
-            throw ValidationError("give exactly one of --prompt or --prompt-file")
+        try Self.requireOne(prompt: prompt, file: promptFile, inline: "--prompt")
+    }
+
+    /// Exactly one of the two ways to give a prompt, with a message for each way to get it wrong.
+    static func requireOne(prompt: String?, file: String?, inline: String) throws {
+        if prompt == nil && file == nil { throw ValidationError("no prompt: give one with \(inline) or --prompt-file") }
+        if prompt != nil && file != nil {
+            throw ValidationError("give the prompt with \(inline) or with --prompt-file, not both")
         }
     }
+
+    /// The largest prompt file read (CLIP keeps 77 tokens of it anyway).
+    static let maxFileBytes = 16 << 20
 
     func text() throws -> String {
         if let prompt { return prompt }
@@ -22,10 +32,13 @@ struct PromptInput: ParsableArguments {
     }
 
     static func readUTF8(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError("\(path): cannot read the file")
+        // stat before open: a FIFO as --prompt-file fails at once instead of waiting for a writer.
+        let bytes: [UInt8]
+        do {
+            bytes = try InputFile.read(path, maxBytes: maxFileBytes, kind: "a prompt file", allowEmpty: true)
+        } catch let error as InputFileError {
+            throw InputError(error.description)
         }
-        let bytes = [UInt8](data)
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         var offset = 0

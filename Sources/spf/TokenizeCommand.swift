@@ -19,8 +19,11 @@ struct TokenizeCommand: ParsableCommand {
     @Option(help: "open_clip's bpe_simple_vocab_16e6.txt.gz instead of a model folder.")
     var vocabulary: String?
 
-    @Option(help: "Pad/truncate to this many tokens.")
+    @Option(help: "Pad/truncate to this many tokens (2 to \(Self.maxLengthLimit)).")
     var maxLength = 77
+
+    /// The longest sequence printed: far beyond any CLIP model (77), small enough to allocate.
+    static let maxLengthLimit = 65536
 
     @Argument(help: "The prompt (or use --prompt-file).")
     var prompt: String?
@@ -32,10 +35,10 @@ struct TokenizeCommand: ParsableCommand {
         guard (model == nil) != (vocabulary == nil) else {
             throw ValidationError("give exactly one of --model or --vocabulary")
         }
-        guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2") }
-        guard (prompt == nil) != (promptFile == nil) else {
-            throw ValidationError("give the prompt as an argument or with --prompt-file, not both")
+        guard (2...Self.maxLengthLimit).contains(maxLength) else {
+            throw ValidationError("--max-length must be between 2 and \(Self.maxLengthLimit), got \(maxLength)")
         }
+        try PromptInput.requireOne(prompt: prompt, file: promptFile, inline: "an argument")
     }
 
     func run() throws {

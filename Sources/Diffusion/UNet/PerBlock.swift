@@ -1,3 +1,4 @@
+import InputChecks
 /// A config.json value given either once for every block or as a list with one entry per block
 /// (diffusers accepts both forms for e.g. `attention_head_dim`, `layers_per_block`, `cross_attention_dim`).
 public enum PerBlock<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
@@ -6,11 +7,23 @@ public enum PerBlock<Value: Codable & Sendable & Equatable>: Codable, Sendable, 
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Value.self) {
-            self = .shared(value)
-        } else {
-            self = .list(try container.decode([Value].self))
+        do {
+            self = .shared(try container.decode(Value.self))
+        } catch let single {
+            do {
+                self = .list(try container.decode([Value].self))
+            } catch let list {
+                // Not a list at all: the single value's error says what was wrong with it.
+                if let error = list as? ConfigFileError, error.reason.hasPrefix("expected a list,") { throw single }
+                throw list
+            }
         }
+    }
+
+    /// One value for every block (rather than a list).
+    public var isShared: Bool {
+        if case .shared = self { return true }
+        return false
     }
 
     public func encode(to encoder: Encoder) throws {

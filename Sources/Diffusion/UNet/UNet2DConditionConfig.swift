@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// diffusers' `unet/config.json` for UNet2DConditionModel, with the real key names. Defaults are diffusers'
 /// constructor defaults. Only the Stable Diffusion 1.x / 2.x family is supported: any other block type or
@@ -125,21 +126,10 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         UNet2DConditionConfig(sampleSize: 64, crossAttentionDim: .shared(768))
     }
 
-    /// Reads `unet/config.json`.
+    /// Reads `unet/config.json` (a regular file, checked before it is opened); every error is a
+    /// `ConfigFileError` naming the file and the key.
     public static func load(_ path: String) throws -> UNet2DConditionConfig {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw UNetError("unet config: cannot read \(path): \(error.localizedDescription)")
-        }
-        do {
-            return try JSONDecoder().decode(UNet2DConditionConfig.self, from: data)
-        } catch let error as UNetError {
-            throw UNetError("\(path): \(error.description)")
-        } catch {
-            throw UNetError("unet config: \(path) is not a valid config.json: \(error)")
-        }
+        try ConfigFile.load(UNet2DConditionConfig.self, path: path, kind: "a UNet config.json")
     }
 
     public init(from decoder: Decoder) throws {
@@ -208,6 +198,32 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public func validate() throws {
         let n = blockOutChannels.count
         guard n > 0 else { throw UNetError.unsupported("block_out_channels", "[]") }
+        // Ranges and meaning first, so that nothing below divides by zero or builds an invalid range.
+        guard n <= 16 else { throw ConfigFileError(key: "block_out_channels", "expected 1 to 16 entries, got \(n)") }
+        for (i, c) in blockOutChannels.enumerated() { try ConfigCheck.count(c, "block_out_channels[\(i)]", in: 1...65536) }
+        try ConfigCheck.count(inChannels, "in_channels", in: 1...65536)
+        try ConfigCheck.count(outChannels, "out_channels", in: 1...65536)
+        if let sampleSize { try ConfigCheck.count(sampleSize, "sample_size", in: 1...65536) }
+        try ConfigCheck.finite(freqShift, "freq_shift")
+        try ConfigCheck.finite(midBlockScaleFactor, "mid_block_scale_factor")
+        try ConfigCheck.finite(normEps, "norm_eps", positive: true)
+        try ConfigCheck.count(downsamplePadding, "downsample_padding", in: 0...64)
+        if let groups = normNumGroups { try ConfigCheck.count(groups, "norm_num_groups", in: 1...65536) }
+        for (i, l) in try layersPerBlock.values(count: n, key: "layers_per_block").enumerated() {
+            try ConfigCheck.count(l, layersPerBlock.isShared ? "layers_per_block" : "layers_per_block[\(i)]", in: 1...64)
+        }
+        for (i, l) in try transformerLayersPerBlock.values(count: n, key: "transformer_layers_per_block").enumerated() {
+            try ConfigCheck.count(l, transformerLayersPerBlock.isShared ? "transformer_layers_per_block"
+                                  : "transformer_layers_per_block[\(i)]", in: 1...64)
+        }
+        for (i, d) in try crossAttentionDim.values(count: n, key: "cross_attention_dim").enumerated() {
+            try ConfigCheck.count(d, crossAttentionDim.isShared ? "cross_attention_dim" : "cross_attention_dim[\(i)]",
+                                  in: 1...65536)
+        }
+        for (i, h) in try attentionHeadDim.values(count: n, key: "attention_head_dim").enumerated() {
+            try ConfigCheck.count(h, attentionHeadDim.isShared ? "attention_head_dim" : "attention_head_dim[\(i)]",
+                                  in: 1...65536)
+        }
         guard downBlockTypes.count == n else {
             throw UNetError("unet config: down_block_types has \(downBlockTypes.count) entries, block_out_channels \(n)")
         }
@@ -238,8 +254,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
             throw UNetError.unsupported("time_embedding_type", "\"\(timeEmbeddingType)\"")
         }
         guard attentionType == "default" else { throw UNetError.unsupported("attention_type", "\"\(attentionType)\"") }
-        guard convInKernel > 0, convInKernel % 2 == 1 else { throw UNetError.unsupported("conv_in_kernel", "\(convInKernel)") }
-        guard convOutKernel > 0, convOutKernel % 2 == 1 else {
+        guard convInKernel > 0, convInKernel <= 15, convInKernel % 2 == 1 else { throw UNetError.unsupported("conv_in_kernel", "\(convInKernel)") }
+        guard convOutKernel > 0, convOutKernel <= 15, convOutKernel % 2 == 1 else {
             throw UNetError.unsupported("conv_out_kernel", "\(convOutKernel)")
         }
         let heads = try attentionHeadDim.values(count: n, key: "attention_head_dim")

@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// diffusers' AutoencoderKL configuration, decoded from a checkpoint's `vae/config.json` with its key names.
 /// Keys missing from the file take diffusers 0.42.1's defaults (older SD 1.5 configs lack
@@ -75,7 +76,7 @@ public struct AutoencoderKLConfig: Codable, Equatable, Sendable {
         normNumGroups = try value(.normNumGroups, defaults.normNumGroups)
         if let sizes = try? c.decodeIfPresent([Int].self, forKey: .sampleSize) {
             guard let first = sizes.first else {
-                throw DecodingError.dataCorruptedError(forKey: .sampleSize, in: c, debugDescription: "empty sample_size")
+                throw ConfigFileError(key: "sample_size", "expected an integer or a non-empty [height, width] list, got []")
             }
             sampleSize = first
         } else {
@@ -91,19 +92,18 @@ public struct AutoencoderKLConfig: Codable, Equatable, Sendable {
         midBlockAddAttention = try value(.midBlockAddAttention, defaults.midBlockAddAttention)
     }
 
-    /// Reads a diffusers `config.json`; errors name the file.
+    /// Reads a diffusers `config.json` (a regular file, checked before it is opened) and validates it; every
+    /// error is a `ConfigFileError` naming the file and the key.
     public static func load(_ path: String) throws -> AutoencoderKLConfig {
-        let data: Data
+        let config = try ConfigFile.load(AutoencoderKLConfig.self, path: path, kind: "a VAE config.json")
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            try config.validate()
+        } catch let error as ConfigFileError {
+            throw error.inFile(path)
         } catch {
-            throw AutoencoderKLError.invalidConfiguration("cannot read \(path): \(error.localizedDescription)")
+            throw ConfigFileError(file: path, "\(error)")
         }
-        do {
-            return try JSONDecoder().decode(AutoencoderKLConfig.self, from: data)
-        } catch {
-            throw AutoencoderKLError.invalidConfiguration("\(path): \(error)")
-        }
+        return config
     }
 
     /// Checks what the model builder relies on, so that a bad config is an error before any weights exist.
@@ -123,10 +123,21 @@ public struct AutoencoderKLConfig: Codable, Equatable, Sendable {
                 "down_block_types (\(downBlockTypes.count)), up_block_types (\(upBlockTypes.count)) and "
                     + "block_out_channels (\(blockOutChannels.count)) must have the same non-zero length")
         }
-        guard inChannels > 0, outChannels > 0, latentChannels > 0, layersPerBlock > 0, normNumGroups > 0 else {
-            throw AutoencoderKLError.invalidConfiguration(
-                "in_channels, out_channels, latent_channels, layers_per_block and norm_num_groups must be positive")
+        guard blockOutChannels.count <= 16 else {
+            throw ConfigFileError(key: "block_out_channels", "expected 1 to 16 entries, got \(blockOutChannels.count)")
         }
+        for (i, c) in blockOutChannels.enumerated() { try ConfigCheck.count(c, "block_out_channels[\(i)]", in: 1...65536) }
+        try ConfigCheck.count(inChannels, "in_channels", in: 1...65536)
+        try ConfigCheck.count(outChannels, "out_channels", in: 1...65536)
+        try ConfigCheck.count(latentChannels, "latent_channels", in: 1...65536)
+        try ConfigCheck.count(layersPerBlock, "layers_per_block", in: 1...64)
+        try ConfigCheck.count(normNumGroups, "norm_num_groups", in: 1...65536)
+        try ConfigCheck.count(sampleSize, "sample_size", in: 1...65536)
+        // The latents are divided by it: 0 gives infinities and black images.
+        try ConfigCheck.finite(scalingFactor, "scaling_factor", positive: true)
+        if let shiftFactor { try ConfigCheck.finite(shiftFactor, "shift_factor") }
+        for (i, v) in (latentsMean ?? []).enumerated() { try ConfigCheck.finite(v, "latents_mean[\(i)]") }
+        for (i, v) in (latentsStd ?? []).enumerated() { try ConfigCheck.finite(v, "latents_std[\(i)]", positive: true) }
         if let bad = blockOutChannels.first(where: { $0 <= 0 || $0 % normNumGroups != 0 }) {
             throw AutoencoderKLError.invalidConfiguration(
                 "block_out_channels entry \(bad) is not a positive multiple of norm_num_groups \(normNumGroups)")

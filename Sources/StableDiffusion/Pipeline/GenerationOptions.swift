@@ -35,14 +35,25 @@ public struct GenerationOptions: Codable, Equatable, Sendable {
         guard height > 0, width > 0, height % 8 == 0, width % 8 == 0 else {
             throw PipelineError("height and width must be positive multiples of 8, got \(height)x\(width)")
         }
+        guard height <= Self.maxSide, width <= Self.maxSide else {
+            throw PipelineError("height and width must be at most \(Self.maxSide), got \(height)x\(width)")
+        }
         guard steps > 0 else { throw PipelineError("steps must be positive, got \(steps)") }
-        guard batchSize > 0 else { throw PipelineError("batch size must be positive, got \(batchSize)") }
-        guard guidanceScale >= 0, guidanceScale.isFinite else {
-            throw PipelineError("guidance scale must be a non-negative number, got \(guidanceScale)")
+        guard batchSize > 0, batchSize <= Self.maxBatchSize else {
+            throw PipelineError("batch size must be between 1 and \(Self.maxBatchSize), got \(batchSize)")
+        }
+        guard guidanceScale >= 0, guidanceScale <= Self.maxGuidanceScale else {
+            throw PipelineError("guidance scale must be a number between 0 and \(Self.maxGuidanceScale), got \(guidanceScale)")
         }
     }
 
     public var usesGuidance: Bool { guidanceScale > 1 }
+
+    /// Bounds far beyond any useful value that keep the arithmetic finite and the allocations possible:
+    /// a guidance of 1e308 overflows to infinity and gives black images.
+    public static let maxGuidanceScale = 1000.0
+    public static let maxBatchSize = 256
+    public static let maxSide = 16384
 }
 
 public struct PipelineError: Error, CustomStringConvertible, Sendable {

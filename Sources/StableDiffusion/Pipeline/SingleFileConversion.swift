@@ -1,5 +1,6 @@
 import CLIP
 import Foundation
+import InputChecks
 import Schedulers
 import Torch
 
@@ -14,14 +15,29 @@ public enum SingleFileConversion {
     public static func convert(checkpoint path: String, tokenizerFolder: String, to out: String,
                                architecture: SingleFileArchitecture = SingleFileArchitecture(), dtype: DType? = nil,
                                extractEMA: Bool = false) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: tokenizerFolder, isDirectory: &isDirectory) else {
+            throw CheckpointError.missingFolder(tokenizerFolder)
+        }
+        guard isDirectory.boolValue else {
+            throw CheckpointError.invalidJSON(tokenizerFolder, reason: "is a file; the tokenizer must be a folder with "
+                + "vocab.json + merges.txt or tokenizer.json")
+        }
         var tokenizerData: [String: Data] = [:]
         for name in tokenizerFiles {
             let file = (tokenizerFolder as NSString).appendingPathComponent(name)
-            if let data = FileManager.default.contents(atPath: file) { tokenizerData[name] = data }
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            do {
+                // stat before open: a FIFO among the tokenizer files fails at once.
+                tokenizerData[name] = try InputFile.data(file, maxBytes: 1 << 30, kind: "a tokenizer file", allowEmpty: true)
+            } catch let error as InputFileError {
+                throw CheckpointError.invalidJSON(error.path, reason: error.reason)
+            }
         }
         guard tokenizerData["tokenizer.json"] != nil || (tokenizerData["vocab.json"] != nil && tokenizerData["merges.txt"] != nil)
         else {
-            throw CheckpointError.cannotWrite(tokenizerFolder, reason: "not a tokenizer folder (needs vocab.json + merges.txt or tokenizer.json)")
+            throw CheckpointError.invalidJSON(tokenizerFolder, reason: "not a tokenizer folder (needs vocab.json + merges.txt "
+                + "or tokenizer.json)")
         }
         let textLayout = TextEncoderCheckpointLayout(numHiddenLayers: architecture.textEncoder.numHiddenLayers)
         let converter = LDMCheckpointConverter(unet: architecture.unet, vae: architecture.vae, textEncoder: textLayout,

@@ -33,6 +33,7 @@ extension StableDiffusionPipeline {
         let textLayout = TextEncoderCheckpointLayout(numHiddenLayers: architecture.textEncoder.numHiddenLayers)
         let converter = LDMCheckpointConverter(unet: architecture.unet, vae: architecture.vae, textEncoder: textLayout)
         let weights = try converter.convert(fileAt: path, dtype: dtype, device: device)
+        for (_, part) in weights { try requireFinite(part, source: path) }
         let factory = ParameterFactory(dtype: dtype, device: device)
         let decoder = JSONDecoder()
 

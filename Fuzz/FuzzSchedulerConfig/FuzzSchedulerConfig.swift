@@ -1,0 +1,17 @@
+import Schedulers
+import InputChecks
+
+/// libFuzzer entry: any bytes as a SchedulerConfig config file, decoded and validated as the loaders do. Must throw a
+/// ConfigFileError (or the model's own error) or give a config that passes validation, never trap.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    do {
+        let config = try ConfigFile.decode(SchedulerConfig.self, from: bytes, file: "config.json")
+
+        _ = config
+    } catch {
+        _ = "\(error)"
+    }
+    return 0
+}
