@@ -7,7 +7,7 @@ struct SPF: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spf",
         abstract: "SPF-Portrait: semantic-pollution-free fine-tuning of Stable Diffusion 1.5 models.",
-        subcommands: [EnvCommand.self, GenerateCommand.self, TrainCommand.self, TokenizeCommand.self, ConvertCommand.self,
+        subcommands: [EnvCommand.self, GenerateCommand.self, TrainCommand.self, CompareCommand.self, TokenizeCommand.self, ConvertCommand.self,
                       BenchCommand.self, WorldCommand.self]
     )
 

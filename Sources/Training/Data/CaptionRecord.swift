@@ -76,10 +76,13 @@ public struct DatasetRowError: Error, CustomStringConvertible, Sendable {
 public struct DatasetError: Error, CustomStringConvertible, Sendable {
     public let file: String
     public let problems: [(line: Int?, message: String)]
+    /// What did not happen because of them ("nothing was trained").
+    public let consequence: String
 
-    public init(file: String, problems: [(line: Int?, message: String)]) {
+    public init(file: String, problems: [(line: Int?, message: String)], consequence: String = "nothing was trained") {
         self.file = file
         self.problems = problems
+        self.consequence = consequence
     }
 
     public var description: String {
@@ -87,7 +90,7 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable {
             problem.line.map { "  line \($0): \(problem.message)" } ?? "  \(problem.message)"
         }
         let more = problems.count > 50 ? ["  ... and \(problems.count - 50) more"] : []
-        return "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was trained:\n"
+        return "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s"); \(consequence):\n"
             + (shown + more).joined(separator: "\n")
     }
 }

@@ -4,12 +4,14 @@ import Foundation
 /// objects with metadata.jsonl's caption fields (`base`, `target`, `mode`, `replaces`) or plain base texts
 /// that take the target given separately. Every bad line is reported with its number.
 public enum PromptList {
+    static let consequence = "nothing was rendered"
+
     public static func read(_ path: String, target: String?, replaces: String?) throws -> [PortraitCaption] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, problems: [(nil, "missing or unreadable")])
+            throw DatasetError(file: path, problems: [(nil, "missing or unreadable")], consequence: consequence)
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw DatasetError(file: path, problems: [(nil, "not valid UTF-8")])
+            throw DatasetError(file: path, problems: [(nil, "not valid UTF-8")], consequence: consequence)
         }
         var captions: [PortraitCaption] = []
         var problems: [(line: Int?, message: String)] = []
@@ -39,7 +41,7 @@ public enum PromptList {
             }
         }
         if captions.isEmpty && problems.isEmpty { problems.append((nil, "has no prompts")) }
-        guard problems.isEmpty else { throw DatasetError(file: path, problems: problems) }
+        guard problems.isEmpty else { throw DatasetError(file: path, problems: problems, consequence: consequence) }
         return captions
     }
 }
