@@ -86,7 +86,7 @@ let package = Package(
         // The fine-tuning engine: datasets, caches, the training loop with pluggable methods, checkpoints.
         .target(name: "Training",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
-                               "StableDiffusion", "RunLogs",
+                               "StableDiffusion", "RunLogs", "InputChecks",
                                .product(name: "TOMLKit", package: "TOMLKit"),
                                .product(name: "Crypto", package: "swift-crypto")]),
         // PortraitWorld: procedural portraits with ground truth (label maps, attributes), captions, and datasets in the

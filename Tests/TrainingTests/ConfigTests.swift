@@ -70,6 +70,20 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// A FIFO (or any non-regular file) as the configuration or as metadata.jsonl fails at once, never blocks.
+    func testFIFOsFailImmediately() throws {
+        let folder = try temporaryFolder(self, "fifo")
+        let fifo = (folder as NSString).appendingPathComponent("run.toml")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let start = Date()
+        XCTAssertThrowsError(try ConfigResolution.resolve(file: fifo, overrides: [])) {
+            XCTAssert("\($0)".contains(fifo), "\($0)")
+        }
+        XCTAssertEqual(mkfifo((folder as NSString).appendingPathComponent("metadata.jsonl"), 0o600), 0)
+        XCTAssertThrowsError(try MetadataFile.read(dataset: folder)) { XCTAssert("\($0)".contains("metadata.jsonl"), "\($0)") }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
     func testResumeMayOnlyChangeWhatDoesNotChangeTheMath() throws {
         let folder = try temporaryFolder(self, "resume")
         var config = TrainingConfig()

@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 import TOMLKit
 
 /// Builds a `TrainingConfig` from its layers: the defaults, then a TOML file, then `key=value` overrides
@@ -20,9 +21,14 @@ public enum ConfigResolution {
 
     /// Defaults, overlaid with `file` (a TOML path) if given, then `overrides`, then validated.
     public static func resolve(file: String?, overrides: [Override]) throws -> TrainingConfig {
+        try resolve(toml: file.map { (try readText($0), $0) }, overrides: overrides)
+    }
+
+    /// The same from TOML text (`source` names it in errors).
+    public static func resolve(toml: (text: String, source: String)?, overrides: [Override]) throws -> TrainingConfig {
         var values = try dictionary(TrainingConfig.defaults)
-        if let file {
-            try merge(readTOML(file), into: &values, source: file)
+        if let toml {
+            try merge(parseTOML(toml.text, source: toml.source), into: &values, source: toml.source)
         }
         for override in overrides {
             try apply(override, to: &values)
@@ -60,12 +66,23 @@ public enum ConfigResolution {
 
     /// A TOML file as nested dictionaries.
     public static func readTOML(_ path: String) throws -> [String: Any] {
-        let text: String
+        try parseTOML(readText(path), source: path)
+    }
+
+    /// The file's text: a regular file (never blocks on a FIFO), at most 1 MB, UTF-8.
+    static func readText(_ path: String) throws -> String {
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(source: path, "cannot read the configuration file (\(error.localizedDescription))")
+            bytes = try InputFile.read(path, maxBytes: 1 << 20, kind: "a configuration file", allowEmpty: true)
+        } catch let error as InputFileError {
+            throw ConfigError(source: path, error.reason)
         }
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw ConfigError(source: path, "not valid UTF-8") }
+        return text
+    }
+
+    /// TOML text as nested dictionaries; errors carry `source` and the line and column.
+    public static func parseTOML(_ text: String, source path: String) throws -> [String: Any] {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// Reads a dataset's `metadata.jsonl` (Hugging Face imagefolder's layout: one JSON object per line with
 /// `file_name` and `text`, or SPF-Portrait's `base`, `target`, `mode`, `replaces`). Every line is checked and
@@ -12,8 +13,11 @@ public enum MetadataFile {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DatasetError(file: directory, problems: [(nil, "not a dataset folder (it must hold \(name) and the images)")])
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, problems: [(nil, "missing or unreadable")])
+        let data: Data
+        do {
+            data = try InputFile.data(path, maxBytes: 1 << 30, kind: "a metadata file")
+        } catch let error as InputFileError {
+            throw DatasetError(file: path, problems: [(nil, error.reason)])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw DatasetError(file: path, problems: [(nil, "not valid UTF-8")])

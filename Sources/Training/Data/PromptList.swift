@@ -1,4 +1,5 @@
 import Foundation
+import InputChecks
 
 /// Portrait prompts without images, for comparisons and evaluation: a file of lines that are either JSON
 /// objects with metadata.jsonl's caption fields (`base`, `target`, `mode`, `replaces`) or plain base texts
@@ -7,8 +8,11 @@ public enum PromptList {
     static let consequence = "nothing was rendered"
 
     public static func read(_ path: String, target: String?, replaces: String?) throws -> [PortraitCaption] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, problems: [(nil, "missing or unreadable")], consequence: consequence)
+        let data: Data
+        do {
+            data = try InputFile.data(path, maxBytes: 64 << 20, kind: "a prompts file")
+        } catch let error as InputFileError {
+            throw DatasetError(file: path, problems: [(nil, error.reason)], consequence: consequence)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw DatasetError(file: path, problems: [(nil, "not valid UTF-8")], consequence: consequence)
