@@ -87,7 +87,7 @@ public final class CLIPStage: WorldStage {
         let textLoss = try crossEntropy(logits, diagonal)
         let imageLoss = try crossEntropy(logits.transpose(0, 1), diagonal)
         let loss = try (textLoss + imageLoss) / 2
-        return StepLoss(loss: loss, terms: ["loss_text": textLoss, "loss_image": imageLoss,
+        return try StepLoss(loss: loss, terms: ["loss_text": textLoss, "loss_image": imageLoss,
                                             "logit_scale": clip.logitScale.exp()])
     }
 

@@ -362,3 +362,44 @@ func jsonData<T: Encodable>(_ value: T, adding extra: [String: Any]) throws -> D
     for (key, item) in extra { object[key] = item }
     return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
 }
+
+/// DIR/manifest.json: every invocation that built the folder (command, seconds, outcome) and where each
+/// stage stands; DIR/README.md says the same in words.
+public struct PretrainManifest: Codable, Sendable {
+    public struct Invocation: Codable, Sendable {
+        public var command: String
+        public var date: String
+        public var seconds: Double
+        public var outcome: String
+    }
+    public var invocations: [Invocation] = []
+    public var stages: [String: [String: Double]] = [:]
+}
+
+extension WorldPretraining {
+    public func recordInvocation(command: String, seconds: Double, outcome: Outcome) throws {
+        let file = path("manifest.json")
+        var manifest = (try? JSONDecoder().decode(PretrainManifest.self, from: Data(contentsOf: URL(fileURLWithPath: file))))
+            ?? PretrainManifest()
+        let text: String = switch outcome {
+        case .finished: "finished"
+        case .stopped(let stage, let step): "stopped in \(stage.rawValue) at step \(step)"
+        }
+        manifest.invocations.append(.init(command: command, date: ISO8601DateFormatter().string(from: Date()),
+                                          seconds: seconds.rounded(), outcome: text))
+        for stage in WorldStageName.allCases {
+            var entry = (try? JSONDecoder().decode([String: Double].self, from: Data(contentsOf: URL(
+                fileURLWithPath: path("stages/\(stage.rawValue)/summary.json"))))) ?? [:]
+            entry["finished"] = isFinished(stage) ? 1 : 0
+            manifest.stages[stage.rawValue] = entry
+        }
+        try writeJSON(manifest, to: file)
+        var readme = "# PortraitWorld foundation models\n\nMade by `spf world pretrain` (docs/portrait-world.md). Commands, in order:\n\n"
+        for invocation in manifest.invocations {
+            readme += "- `\(invocation.command)` (\(invocation.date), \(Int(invocation.seconds)) s: \(invocation.outcome))\n"
+        }
+        readme += "\nStages: " + WorldStageName.allCases.map { "\($0.rawValue) \(isFinished($0) ? "trained" : "not finished")" }
+            .joined(separator: ", ") + ". Sizes and settings: plan.json; per-stage logs: stages/<stage>/metrics.jsonl.\n"
+        try Data(readme.utf8).write(to: URL(fileURLWithPath: path("README.md")))
+    }
+}
