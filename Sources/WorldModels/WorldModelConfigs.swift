@@ -77,13 +77,15 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var captionDropout = 0.1
     /// KL weight of the VAE loss (L1 + L2 + kl_weight * KL).
     public var klWeight = 1e-4
+    /// Held-out images each stage is measured on when it finishes (VAE PSNR, CLIP retrieval, probe accuracy).
+    public var evaluationImages = 256
     public var seed: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
         case vae, clip, unet, probe, seed
         case vaeTraining = "vae_training", clipTraining = "clip_training", unetTraining = "unet_training"
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
-        case klWeight = "kl_weight"
+        case klWeight = "kl_weight", evaluationImages = "evaluation_images"
     }
 
     public static func vaeConfig(channels: [Int], groups: Int) -> AutoencoderKLConfig {
@@ -144,7 +146,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public static func tiny(steps: Int = 4) throws -> WorldModelPlan {
         var vae = vaeConfig(channels: [8, 16, 16], groups: 4)
         vae.midBlockAddAttention = true
-        return WorldModelPlan(
+        var plan = WorldModelPlan(
             vae: vae,
             clip: clipConfig(hidden: 16, layers: 1, heads: 2, patch: 16, projection: 16),
             unet: try unetConfig(channels: [16, 32, 32], crossAttentionDim: 16, heads: 2, layersPerBlock: 1, groups: 8),
@@ -154,5 +156,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             unetTraining: StageSettings(steps: steps, batchSize: 2, learningRate: 1e-3, checkpointEvery: 2, logEvery: 1),
             probeTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
             unetImages: 8)
+        plan.evaluationImages = 8
+        return plan
     }
 }

@@ -134,10 +134,11 @@ public final class WorldPretraining {
         let (finished, step) = try runLoop(stage, .vae, plan.vaeTraining)
         guard finished else { return (false, step) }
         var config = plan.vae
-        config.scalingFactor = try stage.latentScale(0..<64, generator: Generator(seed: plan.seed &+ 23))
-        let psnr = try stage.psnr(0..<64, of: examples.heldOut())
+        let n = plan.evaluationImages
+        config.scalingFactor = try stage.latentScale(0..<min(n, 64), generator: Generator(seed: plan.seed &+ 23))
+        let psnr = try stage.psnr(0..<n, of: examples.heldOut())
         try writeJSON(config, to: path("stages/vae/vae_config.json"))
-        try writeSummary(.vae, ["psnr_held_out_64": psnr, "scaling_factor": config.scalingFactor])
+        try writeSummary(.vae, ["psnr_held_out": psnr, "evaluation_images": Double(n), "scaling_factor": config.scalingFactor])
         try SafeTensors.save(vae.stateDict(), metadata: ["format": "pt"], to: finalWeights(.vae))
         log(String(format: "vae: held-out PSNR %.2f dB, scaling factor %.4f", psnr, config.scalingFactor))
         return (true, step)
@@ -145,7 +146,7 @@ public final class WorldPretraining {
 
     /// Texts whose tokens keep their embedding rows: pre-training captions and every target word.
     func worldTexts(_ examples: RenderedExamples) throws -> [String] {
-        try (0..<2000).map { try examples.example($0).caption } + PortraitTarget.allCases.flatMap(\.words) + [""]
+        try (0..<(plan.evaluationImages < 64 ? 200 : 2000)).map { try examples.example($0).caption } + PortraitTarget.allCases.flatMap(\.words) + [""]
     }
 
     func trainCLIP() throws -> (finished: Bool, step: Int) {
@@ -157,10 +158,11 @@ public final class WorldPretraining {
         let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples)
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
-        let accuracy = try stage.retrievalAccuracy(0..<128, of: examples.heldOut(), batchSize: 32)
-        try writeSummary(.clip, ["retrieval_top1_in_32_held_out": accuracy])
+        let group = min(32, plan.evaluationImages)
+        let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
+        try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group)])
         try SafeTensors.save(clip.stateDict(), metadata: ["format": "pt"], to: finalWeights(.clip))
-        log(String(format: "clip: held-out caption->image top-1 among 32: %.1f%%", 100 * accuracy))
+        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%", group, 100 * accuracy))
         return (true, step)
     }
 
@@ -170,8 +172,8 @@ public final class WorldPretraining {
         let stage = ProbeStage(probe: probe, examples: examples)
         let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
         guard finished else { return (false, step) }
-        let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<256)
-        try writeJSON(accuracy, to: path("stages/probe/accuracy_held_out_256.json"))
+        let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)
+        try writeJSON(accuracy, to: path("stages/probe/accuracy_held_out.json"))
         try writeSummary(.probe, ["attribute_accuracy_captioned": accuracy.captioned, "pixel_accuracy": accuracy.pixels])
         try SafeTensors.save(probe.stateDict(), metadata: ["format": "pt"], to: finalWeights(.probe))
         log(String(format: "probe: held-out attribute accuracy %.1f%% (captioned and targets), pixels %.1f%%",
