@@ -19,12 +19,13 @@ public enum WorldModelBench {
     }
 
     /// The sizes measured: the standard plan's and neighbours.
-    public static func variants(tokenizer: CLIPTokenizer?) throws -> [(model: String, variant: String, batch: Int,
-                                                                       make: () throws -> WorldStage)] {
+    public typealias Variant = (model: String, variant: String, batch: Int, make: () throws -> WorldStage)
+
+    public static func variants(tokenizer: CLIPTokenizer?) throws -> [Variant] {
         let pretraining = try RenderedExamples(kind: .pretraining, seed: 0)
         let probeExamples = try RenderedExamples(kind: .probe, seed: 0)
         let factory = { ParameterFactory(generator: try Generator(seed: 1)) }
-        var rows: [(String, String, Int, () throws -> WorldStage)] = []
+        var rows: [Variant] = []
         for channels in [[16, 32, 32], [32, 64, 64], [64, 128, 128]] {
             rows.append(("vae", "\(channels)", 32, {
                 let vae = try AutoencoderKL(WorldModelPlan.vaeConfig(channels: channels, groups: 16), factory: factory())
