@@ -67,6 +67,8 @@ struct WorldPretrainCommand: ParsableCommand {
                 guard steps > 0 else { throw InputError("--steps must be positive") }
                 for keyPath in [\WorldModelPlan.vaeTraining, \.clipTraining, \.unetTraining, \.probeTraining] {
                     p[keyPath: keyPath].steps = steps
+                    // A short run keeps its warm-up within the first tenth of its steps.
+                    p[keyPath: keyPath].warmupSteps = min(p[keyPath: keyPath].warmupSteps, steps / 10)
                 }
             }
             plan = p
