@@ -36,8 +36,8 @@ public struct ProbeOutput {
     public let segmentation: Tensor
 }
 
-/// The world's evaluator: predicts every attribute of a 64x64 image (one head per `AttributeClass`, targets
-/// included) and a per-pixel segmentation into `PortraitLabel` classes. Built from the project's NN layers;
+/// The world's evaluator: predicts every attribute of a 64x64 image (one linear head per `AttributeClass`,
+/// targets included, on the last level pooled to a `head_grid` x `head_grid` map) and a per-pixel segmentation into `PortraitLabel` classes. Built from the project's NN layers;
 /// parameter names are plain dotted names (`levels.0.conv1.weight`, `heads.hair_color.weight`, ...).
 public final class AttributeProbe: Module {
     public let config: AttributeProbeConfig
@@ -62,7 +62,12 @@ public final class AttributeProbe: Module {
             previous = channels
         }
         self.levels = levels
-        heads = try classes.map { try Linear(previous, $0.count, factory: factory) }
+        let last = config.imageSize >> (config.channels.count - 1)
+        guard config.headGrid > 0, last % config.headGrid == 0 else {
+            throw WorldError("probe config: the last level is \(last)x\(last), not a multiple of head_grid \(config.headGrid)")
+        }
+        let features = previous * config.headGrid * config.headGrid
+        heads = try classes.map { try Linear(features, $0.count, factory: factory) }
         segmentHigh = try Conv2d(config.channels[0], config.segmentationClasses, kernelSize: 1, factory: factory)
         segmentLow = try Conv2d(config.channels[1], config.segmentationClasses, kernelSize: 1, factory: factory)
     }
@@ -81,7 +86,10 @@ public final class AttributeProbe: Module {
             h = try level(h)
             features.append(h)
         }
-        let pooled = try h.mean(dims: [2, 3])
+        let (b, c, size) = (h.shape[0], h.shape[1], h.shape[2])
+        let g = config.headGrid
+        let f = size / g
+        let pooled = try h.reshape([b, c, g, f, g, f]).mean(dims: [3, 5]).flatten(startDim: 1)
         let logits = try heads.map { try $0(pooled) }
         let high = try segmentHigh(features[0])
         let low = try segmentLow(features[1]).interpolate(size: (high.shape[2], high.shape[3]), mode: .bilinear)

@@ -10,12 +10,15 @@ public struct AttributeProbeConfig: Codable, Equatable, Sendable {
     public var imageSize = 64
     public var channels = [32, 64, 96, 128]
     public var normGroups = 8
+    /// The heads read the last level average-pooled to a grid x grid map, flattened (where a colour is matters:
+    /// background vs clothing colour), not a global pool.
+    public var headGrid = 4
     /// Class counts per head, in `AttributeClass.all` order (recorded so a file can be checked against code).
     public var heads: [String: Int] = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0.count) })
     public var segmentationClasses = PortraitLabel.allCases.count
 
     enum CodingKeys: String, CodingKey {
-        case imageSize = "image_size", channels, normGroups = "norm_groups", heads
+        case imageSize = "image_size", channels, normGroups = "norm_groups", headGrid = "head_grid", heads
         case segmentationClasses = "segmentation_classes"
     }
 
