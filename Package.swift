@@ -92,13 +92,18 @@ let package = Package(
         // PortraitWorld: procedural portraits with ground truth (label maps, attributes), captions, and datasets in the
         // engine's metadata.jsonl format; plain integer/float Swift, no Torch calls.
         .target(name: "PortraitWorld", dependencies: ["Imaging", "CZlib"]),
+        // The world's foundation models (VAE, CLIP, UNet, attribute probe) at small SD 1.5 sizes, their trainers on
+        // portraits rendered on the fly, and the shipped layout (diffusers pipeline, CLIP and probe folders).
+        .target(name: "WorldModels",
+                dependencies: ["PortraitWorld", "Torch", "NN", "SafeTensors", "CLIP", "Diffusion", "Schedulers", "Tokenizers",
+                               "Imaging", "StableDiffusion", "Training", "RunLogs", "CZlib"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
                 "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs", "PortraitWorld",
-                "InputChecks", "Schedulers",
+                "WorldModels", "InputChecks", "Schedulers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +122,9 @@ let package = Package(
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
+        .testTarget(name: "WorldModelsTests",
+                    dependencies: ["WorldModels", "PortraitWorld", "StableDiffusion", "Training", "Tokenizers", "Torch", "NN",
+                                   "SafeTensors", "spf"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",

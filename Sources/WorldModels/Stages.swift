@@ -1,0 +1,185 @@
+import CLIP
+import Diffusion
+import Foundation
+import NN
+import PortraitWorld
+import Tokenizers
+import Torch
+import Training
+
+/// The VAE's objective: L1 + L2 reconstruction of a posterior sample plus `klWeight` x KL (diffusers'
+/// `posterior.kl().mean()`: summed over latent elements, averaged over the batch).
+public final class VAEStage: WorldStage {
+    public let vae: AutoencoderKL
+    public let examples: RenderedExamples
+    public let klWeight: Double
+    public var name: String { "vae" }
+    public var trainableParameters: [(name: String, tensor: Tensor)] { vae.namedParameters() }
+
+    public init(vae: AutoencoderKL, examples: RenderedExamples, klWeight: Double) {
+        self.vae = vae
+        self.examples = examples
+        self.klWeight = klWeight
+    }
+
+    public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
+        let x = try examples.batch(indices).pixels
+        let posterior = try vae.encode(x)
+        let reconstruction = try vae.decode(posterior.sample(generator: generator))
+        let l1 = try (reconstruction - x).abs().mean()
+        let l2 = try reconstruction.mseLoss(x)
+        let kl = try posterior.kl().mean()
+        let loss = try l1 + l2 + kl * klWeight
+        return StepLoss(loss: loss, terms: ["loss_l1": l1, "loss_l2": l2, "loss_kl": kl])
+    }
+
+    /// Mean PSNR (dB, images in [0, 1]) of posterior-mean reconstructions of `indices`.
+    public func psnr(_ indices: Range<Int>, of source: RenderedExamples) throws -> Double {
+        try Tensor.withNoGrad {
+            let x = try source.batch(indices).pixels
+            let y = try vae.decode(vae.encode(x).mode()).clamp(min: -1, max: 1)
+            let mse = try ((y - x) / 2).square().mean(dims: [1, 2, 3]).floats()
+            return mse.map { 10 * log10(1 / max(Double($0), 1e-12)) }.reduce(0, +) / Double(mse.count)
+        }
+    }
+
+    /// 1 / std of posterior samples of `indices` (diffusers' recipe for `scaling_factor`).
+    public func latentScale(_ indices: Range<Int>, generator: Generator) throws -> Double {
+        try Tensor.withNoGrad {
+            let z = try vae.encode(examples.batch(indices).pixels).sample(generator: generator)
+            return 1 / (try z.std().item())
+        }
+    }
+}
+
+/// CLIP's symmetric contrastive loss on (rendered image, caption) pairs: cross-entropy of logits_per_text
+/// and of logits_per_image against the diagonal. Images go through `CLIPImagePreprocessing` (OpenAI mean and
+/// std at 64x64), as every user of the CLIP folder feeds them.
+public final class CLIPStage: WorldStage {
+    public let clip: CLIPModel
+    public let tokenizer: CLIPTokenizer
+    public let examples: RenderedExamples
+    let preprocessing: CLIPImagePreprocessing
+    public var name: String { "clip" }
+    public var trainableParameters: [(name: String, tensor: Tensor)] { clip.namedParameters() }
+
+    public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples) {
+        self.clip = clip
+        self.tokenizer = tokenizer
+        self.examples = examples
+        preprocessing = CLIPImagePreprocessing(clip.config.visionConfig)
+    }
+
+    public func ids(_ texts: [String]) throws -> Tensor {
+        let length = clip.config.textConfig.maxPositionEmbeddings
+        return try Tensor(texts.flatMap { tokenizer($0, maxLength: length).map(Int64.init) }, shape: [texts.count, length])
+    }
+
+    public func logits(_ batch: RenderedBatch) throws -> Tensor {
+        let pixels = try preprocessing((batch.pixels + 1) / 2)
+        return try clip(ids: ids(batch.captions), pixels: pixels).logitsPerText
+    }
+
+    public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
+        let logits = try logits(examples.batch(indices))
+        let n = logits.shape[0]
+        let diagonal = try Tensor((0..<n).map(Int64.init), shape: [n])
+        let textLoss = try crossEntropy(logits, diagonal)
+        let imageLoss = try crossEntropy(logits.transpose(0, 1), diagonal)
+        let loss = try (textLoss + imageLoss) / 2
+        return try StepLoss(loss: loss, terms: ["loss_text": textLoss, "loss_image": imageLoss,
+                                            "logit_scale": clip.logitScale.exp()])
+    }
+
+    /// Top-1 retrieval accuracy (caption -> image) within batches of `batchSize` of `indices`.
+    public func retrievalAccuracy(_ indices: Range<Int>, of source: RenderedExamples, batchSize: Int) throws -> Double {
+        try Tensor.withNoGrad {
+            var correct = 0
+            var total = 0
+            var start = indices.lowerBound
+            while start + batchSize <= indices.upperBound {
+                let logits = try logits(source.batch(start..<(start + batchSize)))
+                let best = try logits.argmax(dim: 1).toArray(Int64.self)
+                correct += best.enumerated().filter { Int($0.element) == $0.offset }.count
+                total += batchSize
+                start += batchSize
+            }
+            return total > 0 ? Double(correct) / Double(total) : 0
+        }
+    }
+
+    /// Zeroes the token-embedding rows of tokens that no world text uses: they never receive a gradient, and
+    /// AdamW keeps a zero row at zero, so the shipped files compress to the part of the vocabulary the world
+    /// speaks (the table keeps CLIP's 49408 rows, so the real tokenizer's ids stay valid).
+    public static func zeroUnusedTokens(_ clip: CLIPModel, tokenizer: CLIPTokenizer, texts: [String]) throws -> Int {
+        var used = Set<Int>()
+        for text in texts { used.formUnion(tokenizer(text, maxLength: 77)) }
+        let rows = clip.config.textConfig.vocabSize
+        let mask = try Tensor((0..<rows).map { Float(used.contains($0) ? 1 : 0) }, shape: [rows, 1])
+        let weight = clip.textModel.embeddings.tokenEmbedding.weight
+        try Tensor.withNoGrad { try weight.copy_(weight * mask) }
+        return used.count
+    }
+}
+
+/// The probe's objective: mean cross-entropy of the attribute heads plus per-pixel cross-entropy.
+public final class ProbeStage: WorldStage {
+    public let probe: AttributeProbe
+    public let examples: RenderedExamples
+    public var name: String { "probe" }
+    public var trainableParameters: [(name: String, tensor: Tensor)] { probe.namedParameters() }
+
+    public init(probe: AttributeProbe, examples: RenderedExamples) {
+        self.probe = probe
+        self.examples = examples
+    }
+
+    public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
+        let batch = try examples.batch(indices, labels: true)
+        let losses = try probe.loss(probe(batch.pixels), targets: batch.classes, labels: batch.labels!)
+        return StepLoss(loss: losses.total, terms: ["loss_attributes": losses.attributes,
+                                                    "loss_segmentation": losses.segmentation])
+    }
+}
+
+/// What the probe gets right on held-out images.
+public struct ProbeAccuracy: Codable, Sendable {
+    /// Per attribute: the fraction of images whose class the probe names.
+    public var perAttribute: [String: Double]
+    /// Mean over the captioned attributes and the targets (what the quality bar counts).
+    public var captioned: Double
+    /// Fraction of pixels labelled right.
+    public var pixels: Double
+
+    enum CodingKeys: String, CodingKey {
+        case perAttribute = "per_attribute", captioned, pixels
+    }
+
+    public static func measure(_ probe: AttributeProbe, on source: RenderedExamples, _ indices: Range<Int>,
+                               batchSize: Int = 32) throws -> ProbeAccuracy {
+        let classes = AttributeClass.all
+        var right = [Int](repeating: 0, count: classes.count)
+        var pixelsRight = 0
+        var pixelCount = 0
+        var n = 0
+        var start = indices.lowerBound
+        while start < indices.upperBound {
+            let end = min(start + batchSize, indices.upperBound)
+            let batch = try source.batch(start..<end, labels: true)
+            let (predicted, labels) = try probe.predict(batch.pixels)
+            for (row, attributes) in zip(predicted, batch.attributes) {
+                let truth = AttributeClass.indices(of: attributes)
+                for i in classes.indices where truth[i] == row[i] { right[i] += 1 }
+            }
+            pixelsRight += try labels.eq(batch.labels!).sum().itemInt()
+            pixelCount += labels.numel
+            n += end - start
+            start = end
+        }
+        var per: [String: Double] = [:]
+        for (i, c) in classes.enumerated() { per[c.name] = Double(right[i]) / Double(max(n, 1)) }
+        let counted = classes.filter(\.isCaptioned).map { per[$0.name]! }
+        return ProbeAccuracy(perAttribute: per, captioned: counted.reduce(0, +) / Double(max(counted.count, 1)),
+                             pixels: Double(pixelsRight) / Double(max(pixelCount, 1)))
+    }
+}

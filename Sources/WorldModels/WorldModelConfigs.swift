@@ -1,0 +1,165 @@
+import CLIP
+import Diffusion
+import Foundation
+import PortraitWorld
+
+/// The attribute probe's shape: a strided CNN (one level per entry of `channels`, each halving the
+/// resolution after the first), one linear head per attribute on the pooled last level, and a per-pixel
+/// segmentation head on the first two levels.
+public struct AttributeProbeConfig: Codable, Equatable, Sendable {
+    public var imageSize = 64
+    public var channels = [32, 64, 96, 128]
+    public var normGroups = 8
+    /// The heads read the last level average-pooled to a grid x grid map, flattened (where a colour is matters:
+    /// background vs clothing colour), not a global pool.
+    public var headGrid = 4
+    /// Class counts per head, in `AttributeClass.all` order (recorded so a file can be checked against code).
+    public var heads: [String: Int] = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0.count) })
+    public var segmentationClasses = PortraitLabel.allCases.count
+
+    enum CodingKeys: String, CodingKey {
+        case imageSize = "image_size", channels, normGroups = "norm_groups", headGrid = "head_grid", heads
+        case segmentationClasses = "segmentation_classes"
+    }
+
+    public init() {}
+    public init(channels: [Int], normGroups: Int = 8) {
+        self.channels = channels
+        self.normGroups = normGroups
+    }
+}
+
+/// One training stage's optimization settings (AdamW, constant or cosine learning rate after a warm-up).
+public struct StageSettings: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var weightDecay = 1e-2
+    public var warmupSteps = 0
+    public var schedule: String = "constant"
+    public var maxGradNorm: Double? = 1.0
+    public var checkpointEvery = 100
+    public var logEvery = 10
+    public var keepCheckpoints = 2
+
+    enum CodingKeys: String, CodingKey {
+        case steps, batchSize = "batch_size", learningRate = "learning_rate", weightDecay = "weight_decay"
+        case warmupSteps = "warmup_steps", schedule, maxGradNorm = "max_grad_norm"
+        case checkpointEvery = "checkpoint_every", logEvery = "log_every", keepCheckpoints = "keep_checkpoints"
+    }
+
+    public init(steps: Int, batchSize: Int, learningRate: Double, warmupSteps: Int = 0, checkpointEvery: Int = 100,
+                logEvery: Int = 10) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.warmupSteps = warmupSteps
+        self.checkpointEvery = checkpointEvery
+        self.logEvery = logEvery
+    }
+}
+
+/// Every foundation model of the world, at small sizes in the SD 1.5 architectures, with the settings that
+/// train them. Plain Codable data: `spf world pretrain` writes it to `DIR/plan.json` and a resumed run
+/// reads it back, so a run split over sittings uses one plan.
+public struct WorldModelPlan: Codable, Equatable, Sendable {
+    /// AutoencoderKL, 64x64x3 -> 16x16x4 (3 levels).
+    public var vae: AutoencoderKLConfig
+    /// CLIPModel: text tower over the real CLIP BPE vocabulary and 77 positions, vision tower for 64x64.
+    public var clip: CLIPConfig
+    /// UNet2DConditionModel on 16x16x4 latents, cross-attention on the CLIP text tower's hidden states.
+    public var unet: UNet2DConditionConfig
+    public var probe: AttributeProbeConfig
+    public var vaeTraining: StageSettings
+    public var clipTraining: StageSettings
+    public var unetTraining: StageSettings
+    public var probeTraining: StageSettings
+    /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
+    public var unetImages: Int
+    /// Probability of training the UNet on the empty caption (classifier-free guidance).
+    public var captionDropout = 0.1
+    /// KL weight of the VAE loss (L1 + L2 + kl_weight * KL).
+    public var klWeight = 1e-4
+    /// Held-out images each stage is measured on when it finishes (VAE PSNR, CLIP retrieval, probe accuracy).
+    public var evaluationImages = 256
+    public var seed: UInt64 = 0
+
+    enum CodingKeys: String, CodingKey {
+        case vae, clip, unet, probe, seed
+        case vaeTraining = "vae_training", clipTraining = "clip_training", unetTraining = "unet_training"
+        case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
+        case klWeight = "kl_weight", evaluationImages = "evaluation_images"
+    }
+
+    public static func vaeConfig(channels: [Int], groups: Int) -> AutoencoderKLConfig {
+        var vae = AutoencoderKLConfig()
+        vae.downBlockTypes = Array(repeating: "DownEncoderBlock2D", count: channels.count)
+        vae.upBlockTypes = Array(repeating: "UpDecoderBlock2D", count: channels.count)
+        vae.blockOutChannels = channels
+        vae.layersPerBlock = 1
+        vae.normNumGroups = groups
+        vae.sampleSize = 64
+        vae.latentChannels = 4
+        vae.scalingFactor = 1.0  // replaced by 1 / std of the trained latents
+        vae.forceUpcast = false
+        return vae
+    }
+
+    public static func clipConfig(hidden: Int, layers: Int, heads: Int, patch: Int, projection: Int) -> CLIPConfig {
+        let text = CLIPTextConfig(vocabSize: 49408, hiddenSize: hidden, intermediateSize: 4 * hidden,
+                                  projectionDim: projection, numHiddenLayers: layers, numAttentionHeads: heads,
+                                  maxPositionEmbeddings: 77, hiddenAct: .quickGelu, padTokenId: 49407,
+                                  bosTokenId: 49406, eosTokenId: 49407)
+        let vision = CLIPVisionConfig(hiddenSize: hidden, intermediateSize: 4 * hidden, projectionDim: projection,
+                                      numHiddenLayers: layers, numAttentionHeads: heads, imageSize: 64, patchSize: patch)
+        return CLIPConfig(textConfig: text, visionConfig: vision, projectionDim: projection)
+    }
+
+    public static func unetConfig(channels: [Int], crossAttentionDim: Int, heads: Int, layersPerBlock: Int,
+                                  groups: Int = 32) throws -> UNet2DConditionConfig {
+        let n = channels.count
+        let json: [String: Any] = [
+            "_class_name": "UNet2DConditionModel",
+            "sample_size": 16, "in_channels": 4, "out_channels": 4,
+            "down_block_types": Array(repeating: "CrossAttnDownBlock2D", count: n - 1) + ["DownBlock2D"],
+            "up_block_types": ["UpBlock2D"] + Array(repeating: "CrossAttnUpBlock2D", count: n - 1),
+            "block_out_channels": channels, "layers_per_block": layersPerBlock,
+            "cross_attention_dim": crossAttentionDim, "attention_head_dim": heads, "norm_num_groups": groups,
+        ]
+        return try JSONDecoder().decode(UNet2DConditionConfig.self,
+                                        from: JSONSerialization.data(withJSONObject: json))
+    }
+
+    /// The sizes and budgets chosen from the measurements in docs/portrait-world.md.
+    public static func standard() throws -> WorldModelPlan {
+        WorldModelPlan(
+            vae: vaeConfig(channels: [32, 64, 64], groups: 16),
+            clip: clipConfig(hidden: 64, layers: 3, heads: 4, patch: 8, projection: 64),
+            unet: try unetConfig(channels: [64, 128, 128], crossAttentionDim: 64, heads: 4, layersPerBlock: 1),
+            probe: AttributeProbeConfig(),
+            vaeTraining: StageSettings(steps: 2000, batchSize: 32, learningRate: 1e-3, warmupSteps: 50),
+            clipTraining: StageSettings(steps: 1500, batchSize: 64, learningRate: 5e-4, warmupSteps: 50),
+            unetTraining: StageSettings(steps: 6000, batchSize: 32, learningRate: 5e-4, warmupSteps: 100,
+                                        checkpointEvery: 250),
+            probeTraining: StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50),
+            unetImages: 20000)
+    }
+
+    /// The smallest models that still have every part (tests: a few seconds per stage).
+    public static func tiny(steps: Int = 4) throws -> WorldModelPlan {
+        var vae = vaeConfig(channels: [8, 16, 16], groups: 4)
+        vae.midBlockAddAttention = true
+        var plan = WorldModelPlan(
+            vae: vae,
+            clip: clipConfig(hidden: 16, layers: 1, heads: 2, patch: 16, projection: 16),
+            unet: try unetConfig(channels: [16, 32, 32], crossAttentionDim: 16, heads: 2, layersPerBlock: 1, groups: 8),
+            probe: AttributeProbeConfig(channels: [8, 16, 16, 16], normGroups: 4),
+            vaeTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
+            clipTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
+            unetTraining: StageSettings(steps: steps, batchSize: 2, learningRate: 1e-3, checkpointEvery: 2, logEvery: 1),
+            probeTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
+            unetImages: 8)
+        plan.evaluationImages = 8
+        return plan
+    }
+}

@@ -1,0 +1,407 @@
+import CLIP
+import Diffusion
+import Foundation
+import NN
+import PortraitWorld
+import SafeTensors
+import StableDiffusion
+import Tokenizers
+import Torch
+import Training
+
+/// The four foundation models, trained in this order.
+public enum WorldStageName: String, CaseIterable, Codable, Sendable {
+    case vae, clip, unet, probe
+}
+
+/// `spf world pretrain`: trains the world's foundation models from scratch, stage by stage, with
+/// checkpoints and exact resume, and writes the shipped layout:
+///
+/// ```
+/// DIR/pipeline/   diffusers folder (unet, vae, text_encoder = CLIP's text tower, tokenizer, scheduler, model_index.json)
+/// DIR/clip/       transformers CLIPModel folder (config.json, model.safetensors, preprocessor_config.json)
+/// DIR/probe/      the attribute probe (config.json, model.safetensors)
+/// DIR/plan.json   sizes and training settings (read back by --resume)
+/// DIR/manifest.json, DIR/README.md   the commands that made the folder, and what each stage reached
+/// DIR/stages/<stage>/   run folders: config.json, checkpoints/, metrics.jsonl, model.safetensors when done
+/// DIR/data/pretrain/    the UNet stage's pre-training set (the engine trains on metadata.jsonl folders)
+/// ```
+public final class WorldPretraining {
+    public let out: String
+    public let plan: WorldModelPlan
+    public let vocabulary: String
+    public var log: (String) -> Void = { _ in }
+    public var progress: (StageLoop.Progress) -> Void = { _ in }
+    /// Polled after every step of every stage; true checkpoints the current stage and stops the run.
+    public var shouldStop: () -> Bool = { false }
+
+    public enum Outcome: Equatable, Sendable {
+        case finished
+        case stopped(stage: WorldStageName, step: Int)
+    }
+
+    /// A new run (DIR must not hold one) or, with `resume`, the run DIR holds (its plan.json).
+    public init(out: String, plan: WorldModelPlan?, resume: Bool, vocabulary: String) throws {
+        self.out = out
+        self.vocabulary = vocabulary
+        let planPath = (out as NSString).appendingPathComponent("plan.json")
+        let manager = FileManager.default
+        if resume {
+            guard manager.fileExists(atPath: planPath) else {
+                throw WorldError("\(out) holds no pretraining run to resume (no plan.json)")
+            }
+            self.plan = try JSONDecoder().decode(WorldModelPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
+        } else {
+            guard !manager.fileExists(atPath: planPath) else {
+                throw WorldError("\(out) already holds a pretraining run; give --resume to continue it")
+            }
+            guard let plan else { throw WorldError("a new run needs a plan") }
+            self.plan = plan
+            try manager.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try writeJSON(plan, to: planPath)
+        }
+        guard manager.fileExists(atPath: vocabulary) else {
+            throw WorldError("the CLIP vocabulary \(vocabulary) does not exist (scripts/setup.sh downloads it; "
+                             + "--vocabulary or $SPF_CLIP_VOCAB name another copy)")
+        }
+    }
+
+    public func path(_ relative: String) -> String { (out as NSString).appendingPathComponent(relative) }
+    func stageFolder(_ stage: WorldStageName) -> String { path("stages/\(stage.rawValue)") }
+    func finalWeights(_ stage: WorldStageName) -> String {
+        stage == .unet ? path("stages/unet/model") : path("stages/\(stage.rawValue)/model.safetensors")
+    }
+    public func isFinished(_ stage: WorldStageName) -> Bool { FileManager.default.fileExists(atPath: finalWeights(stage)) }
+
+    public func tokenizer() throws -> CLIPTokenizer { try CLIPTokenizer(openCLIPVocabulary: vocabulary) }
+
+    /// Runs `stages` (in the fixed order) until each is finished or `shouldStop` says stop, then writes the
+    /// shipped folders for every finished part.
+    public func run(_ stages: Set<WorldStageName>) throws -> Outcome {
+        var outcome = Outcome.finished
+        for stage in WorldStageName.allCases where stages.contains(stage) {
+            if isFinished(stage) {
+                log("\(stage.rawValue): already trained")
+                continue
+            }
+            let result: (finished: Bool, step: Int)
+            switch stage {
+            case .vae: result = try trainVAE()
+            case .clip: result = try trainCLIP()
+            case .unet: result = try trainUNet()
+            case .probe: result = try trainProbe()
+            }
+            if !result.finished {
+                outcome = .stopped(stage: stage, step: result.step)
+                log("\(stage.rawValue): stopped at step \(result.step); run again with --resume to continue")
+                break
+            }
+        }
+        try writeShippedFolders()
+        return outcome
+    }
+
+    // MARK: - Stages
+
+    func factory(_ stage: WorldStageName) throws -> ParameterFactory {
+        let offset: UInt64 = switch stage { case .vae: 1; case .clip: 2; case .unet: 3; case .probe: 4 }
+        return ParameterFactory(generator: try Generator(seed: plan.seed &* 1000 &+ offset))
+    }
+
+    func runLoop(_ worldStage: WorldStage, _ name: WorldStageName, _ settings: StageSettings) throws -> (Bool, Int) {
+        let folder = stageFolder(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let run = RunFolder(path: folder)
+        if !run.holdsRun { try writeJSON(settings, to: run.configPath) }
+        let loop = StageLoop(stage: worldStage, settings: settings, run: run, seed: plan.seed &+ 17)
+        let resume = loop.completedStep > 0
+        log("\(name.rawValue): \(resume ? "resuming at step \(loop.completedStep)" : "training from scratch") to "
+            + "\(settings.steps) steps, batch \(settings.batchSize), \(parameterCount(worldStage)) parameters")
+        loop.progress = progress
+        loop.shouldStop = { _ in self.shouldStop() }
+        switch try loop.train(resume: resume) {
+        case .finished(let step): return (true, step)
+        case .stopped(let step): return (false, step)
+        }
+    }
+
+    func parameterCount(_ stage: WorldStage) -> Int { stage.trainableParameters.reduce(0) { $0 + $1.tensor.numel } }
+
+    func trainVAE() throws -> (finished: Bool, step: Int) {
+        let vae = try AutoencoderKL(plan.vae, factory: factory(.vae))
+        let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
+        let stage = VAEStage(vae: vae, examples: examples, klWeight: plan.klWeight)
+        let (finished, step) = try runLoop(stage, .vae, plan.vaeTraining)
+        guard finished else { return (false, step) }
+        var config = plan.vae
+        let n = plan.evaluationImages
+        config.scalingFactor = try stage.latentScale(0..<min(n, 64), generator: Generator(seed: plan.seed &+ 23))
+        let psnr = try stage.psnr(0..<n, of: examples.heldOut())
+        try writeJSON(config, to: path("stages/vae/vae_config.json"))
+        try writeSummary(.vae, ["psnr_held_out": psnr, "evaluation_images": Double(n), "scaling_factor": config.scalingFactor])
+        try SafeTensors.save(vae.stateDict(), metadata: ["format": "pt"], to: finalWeights(.vae))
+        log(String(format: "vae: held-out PSNR %.2f dB, scaling factor %.4f", psnr, config.scalingFactor))
+        return (true, step)
+    }
+
+    /// Texts whose tokens keep their embedding rows: pre-training captions and every target word.
+    func worldTexts(_ examples: RenderedExamples) throws -> [String] {
+        try (0..<(plan.evaluationImages < 64 ? 200 : 2000)).map { try examples.example($0).caption } + PortraitTarget.allCases.flatMap(\.words) + [""]
+    }
+
+    func trainCLIP() throws -> (finished: Bool, step: Int) {
+        let clip = try CLIPModel(plan.clip, factory: factory(.clip))
+        let tokenizer = try tokenizer()
+        let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
+        let kept = try CLIPStage.zeroUnusedTokens(clip, tokenizer: tokenizer, texts: worldTexts(examples))
+        log("clip: \(kept) of \(plan.clip.textConfig.vocabSize) token embeddings in use (the others are zero)")
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples)
+        let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
+        guard finished else { return (false, step) }
+        let group = min(32, plan.evaluationImages)
+        let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
+        try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group)])
+        try SafeTensors.save(clip.stateDict(), metadata: ["format": "pt"], to: finalWeights(.clip))
+        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%", group, 100 * accuracy))
+        return (true, step)
+    }
+
+    func trainProbe() throws -> (finished: Bool, step: Int) {
+        let probe = try AttributeProbe(plan.probe, factory: factory(.probe))
+        let examples = try RenderedExamples(kind: .probe, seed: plan.seed)
+        let stage = ProbeStage(probe: probe, examples: examples)
+        let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
+        guard finished else { return (false, step) }
+        let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)
+        try writeJSON(accuracy, to: path("stages/probe/accuracy_held_out.json"))
+        try writeSummary(.probe, ["attribute_accuracy_captioned": accuracy.captioned, "pixel_accuracy": accuracy.pixels])
+        try SafeTensors.save(probe.stateDict(), metadata: ["format": "pt"], to: finalWeights(.probe))
+        log(String(format: "probe: held-out attribute accuracy %.1f%% (captioned and targets), pixels %.1f%%",
+                   100 * accuracy.captioned, 100 * accuracy.pixels))
+        return (true, step)
+    }
+
+    func trainUNet() throws -> (finished: Bool, step: Int) {
+        guard isFinished(.vae), isFinished(.clip) else {
+            throw WorldError("the unet stage needs the trained VAE and CLIP (run --stage vae and --stage clip first)")
+        }
+        let base = path("stages/unet-base")
+        if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
+            let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
+            try writePipeline(unet: unet.stateDict(), to: base)
+        }
+        let data = path("data/pretrain")
+        if !FileManager.default.fileExists(atPath: data) {
+            log("unet: rendering \(plan.unetImages) pre-training images to \(data)")
+            try FileManager.default.createDirectory(atPath: path("data"), withIntermediateDirectories: true)
+            _ = try WorldDataset(kind: .pretrain, count: plan.unetImages, seed: plan.seed).write(to: data)
+        }
+        var config = TrainingConfig()
+        config.model = base
+        config.data = data
+        config.out = stageFolder(.unet)
+        config.resolution = 64
+        let s = plan.unetTraining
+        config.steps = s.steps
+        config.batchSize = s.batchSize
+        config.learningRate = s.learningRate
+        config.warmupSteps = s.warmupSteps
+        config.weightDecay = s.weightDecay
+        config.maxGradNorm = s.maxGradNorm
+        config.lrSchedule = LearningRateScheduleKind(rawValue: s.schedule) ?? .constant
+        config.checkpointEvery = s.checkpointEvery
+        config.keepCheckpoints = s.keepCheckpoints
+        config.logEvery = s.logEvery
+        config.seed = plan.seed &+ 31
+        let resume = RunFolder(path: config.out).holdsRun
+        var session = TrainingSession(config: config, resume: resume)
+        session.log = { self.log("unet: " + $0) }
+        let dropout = plan.captionDropout
+        session.makeMethod = { models, _ in WorldUNetMethod(models: models, captionDropout: dropout) }
+        session.hooks.progress = { p in
+            self.progress(StageLoop.Progress(stage: "unet", step: p.step, totalSteps: p.totalSteps, loss: p.loss,
+                                             stepSeconds: p.stepSeconds))
+        }
+        session.hooks.shouldStop = { self.shouldStop() }
+        switch try session.run().outcome {
+        case .finished(let step): return (true, step)
+        case .stopped(let step): return (false, step)
+        }
+    }
+
+    // MARK: - Shipped folders
+
+    func loadCLIP() throws -> CLIPModel {
+        let clip = try CLIPModel(plan.clip, factory: .uninitialized)
+        try clip.load(SafeTensors.load(finalWeights(.clip)), source: finalWeights(.clip))
+        return clip
+    }
+
+    /// A complete diffusers folder around `unet`'s weights: the trained VAE (with its latent scale) and
+    /// CLIP text tower, the CLIP BPE tokenizer, a DDIM scheduler config, model_index.json last.
+    func writePipeline(unet: [String: Tensor], to folder: String) throws {
+        let manager = FileManager.default
+        let temporary = folder + ".tmp"
+        try? manager.removeItem(atPath: temporary)
+        let vaeConfig = try JSONDecoder().decode(AutoencoderKLConfig.self,
+                                                 from: Data(contentsOf: URL(fileURLWithPath: path("stages/vae/vae_config.json"))))
+        let clip = try loadCLIP()
+        let text = Dictionary(uniqueKeysWithValues: clip.textModel.namedParameters(prefix: "text_model.").map { ($0.name, $0.tensor) })
+        let writer = try DiffusersFolderWriter(path: temporary)
+        try writer.writeModel(unet, component: .unet,
+                              config: jsonData(plan.unet, adding: ["_class_name": "UNet2DConditionModel", "_diffusers_version": "0.42.1"]))
+        try writer.writeModel(SafeTensors.load(finalWeights(.vae)), component: .vae,
+                              config: jsonData(vaeConfig, adding: ["_class_name": "AutoencoderKL", "_diffusers_version": "0.42.1"]))
+        try writer.writeModel(text, component: .textEncoder,
+                              config: jsonData(plan.clip.textConfig, adding: ["architectures": ["CLIPTextModel"],
+                                                                              "model_type": "clip_text_model"]))
+        for (name, data) in try CLIPVocabularyFiles.files(openCLIPVocabulary: vocabulary) {
+            try writer.writeFile(data, component: "tokenizer", name: name)
+        }
+        try writer.writeFile(Data(Self.schedulerConfig.utf8), component: "scheduler", name: "scheduler_config.json")
+        try writer.writeModelIndex(ModelIndex.stableDiffusion(scheduler: "DDIMScheduler"))
+        if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
+        try manager.moveItem(atPath: temporary, toPath: folder)
+    }
+
+    static let schedulerConfig = """
+    {
+      "_class_name": "DDIMScheduler",
+      "_diffusers_version": "0.42.1",
+      "beta_end": 0.012,
+      "beta_schedule": "scaled_linear",
+      "beta_start": 0.00085,
+      "clip_sample": false,
+      "num_train_timesteps": 1000,
+      "prediction_type": "epsilon",
+      "set_alpha_to_one": false,
+      "steps_offset": 1,
+      "timestep_spacing": "leading"
+    }
+    """
+
+    func writeShippedFolders() throws {
+        if isFinished(.vae), isFinished(.clip) {
+            if isFinished(.unet) {
+                try replaceFolder(path("pipeline"), with: finalWeights(.unet))
+                log("pipeline: \(path("pipeline")) (trained UNet)")
+            } else if !FileManager.default.fileExists(atPath: path("pipeline")) || !isFinished(.unet) {
+                let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
+                try writePipeline(unet: unet.stateDict(), to: path("pipeline"))
+                log("pipeline: \(path("pipeline")) (UNet untrained: run --stage unet)")
+            }
+        }
+        if isFinished(.clip) {
+            let folder = path("clip")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try copyReplacing(finalWeights(.clip), to: (folder as NSString).appendingPathComponent("model.safetensors"))
+            try jsonData(plan.clip, adding: ["architectures": ["CLIPModel"], "model_type": "clip"])
+                .write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("config.json")))
+            let preprocessor: [String: AnyCodable] = [
+                "image_processor_type": "CLIPImageProcessor", "do_resize": true, "do_center_crop": true,
+                "do_normalize": true, "do_rescale": true, "rescale_factor": .double(1.0 / 255),
+                "size": .int(plan.clip.visionConfig.imageSize), "crop_size": .int(plan.clip.visionConfig.imageSize),
+                "image_mean": .doubles(CLIPImagePreprocessing.openAIMean), "image_std": .doubles(CLIPImagePreprocessing.openAIStd),
+            ]
+            try writeJSON(preprocessor, to: (folder as NSString).appendingPathComponent("preprocessor_config.json"))
+        }
+        if isFinished(.probe) {
+            let folder = path("probe")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try copyReplacing(finalWeights(.probe), to: (folder as NSString).appendingPathComponent("model.safetensors"))
+            try writeJSON(ProbeFolderConfig(plan.probe), to: (folder as NSString).appendingPathComponent("config.json"))
+        }
+    }
+
+    func replaceFolder(_ target: String, with source: String) throws {
+        let manager = FileManager.default
+        let temporary = target + ".tmp"
+        try? manager.removeItem(atPath: temporary)
+        try manager.copyItem(atPath: source, toPath: temporary)
+        if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
+        try manager.moveItem(atPath: temporary, toPath: target)
+    }
+
+    func copyReplacing(_ source: String, to target: String) throws {
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: source, toPath: target)
+    }
+
+    func writeSummary(_ stage: WorldStageName, _ values: [String: Double]) throws {
+        try writeJSON(values, to: path("stages/\(stage.rawValue)/summary.json"))
+    }
+}
+
+/// The probe folder's config.json: the network's shape plus the class names of every head and the label
+/// names by id, so that a reader needs no Swift to interpret the outputs.
+public struct ProbeFolderConfig: Codable, Sendable {
+    public var architecture = "AttributeProbe"
+    public var probe: AttributeProbeConfig
+    public var attributes: [String]
+    public var classes: [String: [String]]
+    public var labels: [String]
+
+    public init(_ probe: AttributeProbeConfig) {
+        self.probe = probe
+        attributes = AttributeClass.all.map(\.name)
+        classes = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0.values) })
+        labels = PortraitLabel.allCases.map(\.name)
+    }
+}
+
+func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    let temporary = path + ".tmp"
+    try data.write(to: URL(fileURLWithPath: temporary))
+    guard rename(temporary, path) == 0 else { throw WorldError("\(path): cannot write") }
+}
+
+/// `value` as a JSON object with extra keys (class names, model types).
+func jsonData<T: Encodable>(_ value: T, adding extra: [String: Any]) throws -> Data {
+    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value)) as? [String: Any] ?? [:]
+    for (key, item) in extra { object[key] = item }
+    return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+}
+
+/// DIR/manifest.json: every invocation that built the folder (command, seconds, outcome) and where each
+/// stage stands; DIR/README.md says the same in words.
+public struct PretrainManifest: Codable, Sendable {
+    public struct Invocation: Codable, Sendable {
+        public var command: String
+        public var date: String
+        public var seconds: Double
+        public var outcome: String
+    }
+    public var invocations: [Invocation] = []
+    public var stages: [String: [String: Double]] = [:]
+}
+
+extension WorldPretraining {
+    public func recordInvocation(command: String, seconds: Double, outcome: Outcome) throws {
+        let file = path("manifest.json")
+        var manifest = (try? JSONDecoder().decode(PretrainManifest.self, from: Data(contentsOf: URL(fileURLWithPath: file))))
+            ?? PretrainManifest()
+        let text: String = switch outcome {
+        case .finished: "finished"
+        case .stopped(let stage, let step): "stopped in \(stage.rawValue) at step \(step)"
+        }
+        manifest.invocations.append(.init(command: command, date: ISO8601DateFormatter().string(from: Date()),
+                                          seconds: seconds.rounded(), outcome: text))
+        for stage in WorldStageName.allCases {
+            var entry = (try? JSONDecoder().decode([String: Double].self, from: Data(contentsOf: URL(
+                fileURLWithPath: path("stages/\(stage.rawValue)/summary.json"))))) ?? [:]
+            entry["finished"] = isFinished(stage) ? 1 : 0
+            manifest.stages[stage.rawValue] = entry
+        }
+        try writeJSON(manifest, to: file)
+        var readme = "# PortraitWorld foundation models\n\nMade by `spf world pretrain` (docs/portrait-world.md). Commands, in order:\n\n"
+        for invocation in manifest.invocations {
+            readme += "- `\(invocation.command)` (\(invocation.date), \(Int(invocation.seconds)) s: \(invocation.outcome))\n"
+        }
+        readme += "\nStages: " + WorldStageName.allCases.map { "\($0.rawValue) \(isFinished($0) ? "trained" : "not finished")" }
+            .joined(separator: ", ") + ". Sizes and settings: plan.json; per-stage logs: stages/<stage>/metrics.jsonl.\n"
+        try Data(readme.utf8).write(to: URL(fileURLWithPath: path("README.md")))
+    }
+}

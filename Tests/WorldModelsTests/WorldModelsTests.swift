@@ -1,0 +1,184 @@
+import CLIP
+import Diffusion
+import Foundation
+import NN
+import PortraitWorld
+import SafeTensors
+import StableDiffusion
+import Tokenizers
+import Torch
+import Training
+import WorldModels
+import XCTest
+
+/// The CLIP vocabulary: $SPF_CLIP_VOCAB or the repository's .cache copy (scripts/setup.sh).
+func clipVocabulary() throws -> String {
+    let candidates: [String?] = [ProcessInfo.processInfo.environment["SPF_CLIP_VOCAB"],
+                      URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                          .deletingLastPathComponent().appendingPathComponent(".cache/clip/bpe_simple_vocab_16e6.txt.gz").path]
+    guard let path = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        throw XCTSkip("no CLIP vocabulary (set SPF_CLIP_VOCAB or run scripts/setup.sh)")
+    }
+    return path
+}
+
+func temporaryFolder(_ name: String) throws -> String {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("world-models-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Trains on the same few examples every step, so that a falling loss is learning, not a lucky batch.
+final class FixedBatch: WorldStage {
+    let inner: WorldStage
+    let size: Int
+    init(_ inner: WorldStage, size: Int) {
+        self.inner = inner
+        self.size = size
+    }
+    var name: String { inner.name }
+    var trainableParameters: [(name: String, tensor: Tensor)] { inner.trainableParameters }
+    func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
+        try inner.loss(examples: 0..<size, generator: generator)
+    }
+}
+
+final class WorldModelsTests: XCTestCase {
+    /// Losses of `steps` steps of `stage` on a fixed batch.
+    func losses(_ stage: WorldStage, steps: Int, batch: Int, lr: Double) throws -> [Double] {
+        let folder = try temporaryFolder(stage.name)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let settings = StageSettings(steps: steps, batchSize: batch, learningRate: lr, checkpointEvery: 1000, logEvery: 1)
+        let loop = StageLoop(stage: FixedBatch(stage, size: batch), settings: settings, run: RunFolder(path: folder), seed: 1)
+        var losses: [Double] = []
+        loop.progress = { losses.append($0.loss) }
+        XCTAssertEqual(try loop.train(resume: false), .finished(step: steps))
+        return losses
+    }
+
+    func assertFalls(_ losses: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let head = losses.prefix(2).reduce(0, +) / 2
+        let tail = losses.suffix(2).reduce(0, +) / 2
+        XCTAssertLessThan(tail, 0.9 * head, "\(what) losses \(losses)", file: file, line: line)
+    }
+
+    func testVAELossFallsFromScratch() throws {
+        let plan = try WorldModelPlan.tiny()
+        let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+        let stage = VAEStage(vae: vae, examples: try RenderedExamples(kind: .pretraining, seed: 0), klWeight: 1e-4)
+        assertFalls(try losses(stage, steps: 8, batch: 2, lr: 3e-3), "vae")
+    }
+
+    func testCLIPLossFallsFromScratch() throws {
+        let plan = try WorldModelPlan.tiny()
+        let clip = try CLIPModel(plan.clip, factory: ParameterFactory(generator: Generator(seed: 2)))
+        let tokenizer = try CLIPTokenizer(openCLIPVocabulary: clipVocabulary())
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: try RenderedExamples(kind: .pretraining, seed: 0))
+        assertFalls(try losses(stage, steps: 8, batch: 4, lr: 3e-3), "clip")
+    }
+
+    func testProbeLossFallsFromScratch() throws {
+        let plan = try WorldModelPlan.tiny()
+        let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
+        XCTAssertEqual(probe.classes.count, AttributeClass.all.count)
+        let stage = ProbeStage(probe: probe, examples: try RenderedExamples(kind: .probe, seed: 0))
+        assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe")
+    }
+
+    /// The probe's examples carry targets (it is the evaluator); pre-training examples never do.
+    func testProbeMixtureHasTargetsAndPretrainingHasNone() throws {
+        let probe = try RenderedExamples(kind: .probe, seed: 0)
+        let pretraining = try RenderedExamples(kind: .pretraining, seed: 0)
+        var targets = Set<PortraitTarget>()
+        for i in 0..<200 {
+            targets.formUnion(try probe.example(i).attributes.targets.active)
+            XCTAssertTrue(try pretraining.example(i).attributes.targets.isEmpty)
+        }
+        XCTAssertEqual(targets, Set(PortraitTarget.allCases))
+        // The same stream as `spf world dataset --kind pretrain --seed 0`.
+        let dataset = try WorldDataset(kind: .pretrain, count: 10, seed: 0)
+        XCTAssertEqual(try pretraining.example(3).caption, try dataset.example(3).caption.text)
+    }
+
+    /// Two steps, a stop, and two resumed steps end with the same weights as four steps in one go.
+    func testStageResumeIsExact() throws {
+        let plan = try WorldModelPlan.tiny()
+        let settings = StageSettings(steps: 4, batchSize: 2, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1)
+        func stage() throws -> VAEStage {
+            let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+            return VAEStage(vae: vae, examples: try RenderedExamples(kind: .pretraining, seed: 0), klWeight: 1e-4)
+        }
+        let straight = try temporaryFolder("straight")
+        let split = try temporaryFolder("split")
+        defer {
+            try? FileManager.default.removeItem(atPath: straight)
+            try? FileManager.default.removeItem(atPath: split)
+        }
+        let a = try stage()
+        XCTAssertEqual(try StageLoop(stage: a, settings: settings, run: RunFolder(path: straight), seed: 5).train(resume: false),
+                       .finished(step: 4))
+        let first = StageLoop(stage: try stage(), settings: settings, run: RunFolder(path: split), seed: 5)
+        first.shouldStop = { $0 == 2 }
+        XCTAssertEqual(try first.train(resume: false), .stopped(step: 2))
+        let b = try stage()
+        let second = StageLoop(stage: b, settings: settings, run: RunFolder(path: split), seed: 5)
+        XCTAssertEqual(try second.train(resume: true), .finished(step: 4))
+        let left = a.vae.stateDict()
+        for (name, tensor) in b.vae.stateDict() {
+            XCTAssertEqual(try tensor.floats(), try left[name]!.floats(), name)
+        }
+    }
+
+    /// The written tokenizer folder tokenizes like the .gz it came from.
+    func testTokenizerFolderMatchesOpenCLIPVocabulary() throws {
+        let path = try clipVocabulary()
+        let folder = try temporaryFolder("tokenizer")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, data) in try CLIPVocabularyFiles.files(openCLIPVocabulary: path) {
+            try data.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))
+        }
+        let original = try CLIPTokenizer(openCLIPVocabulary: path)
+        let written = try CLIPTokenizer(directory: folder)
+        XCTAssertEqual(written.vocabularySize, 49408)
+        XCTAssertEqual(written.modelMaxLength, 77)
+        let examples = try RenderedExamples(kind: .pretraining, seed: 0)
+        for i in 0..<20 {
+            let caption = try examples.example(i).caption
+            XCTAssertEqual(written(caption), original(caption), caption)
+        }
+        XCTAssertEqual(written("wearing sunglasses, a pencil sketch"), original("wearing sunglasses, a pencil sketch"))
+    }
+
+    /// `spf world pretrain --size tiny` end to end (one step per stage): the pipeline folder loads with
+    /// `StableDiffusionPipeline.load(path:)` and generates a 64x64 image; the CLIP and probe folders load.
+    func testPretrainWritesLoadablePipelineClipAndProbe() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("pretrain")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = try WorldModelPlan.tiny(steps: 1)
+        plan.unetImages = 2
+        plan.evaluationImages = 2
+        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try run.run(Set(WorldStageName.allCases)), .finished)
+        try run.recordInvocation(command: "test", seconds: 0, outcome: .finished)
+        XCTAssertThrowsError(try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary))
+
+        let pipeline = try StableDiffusionPipeline.load(path: out + "/run/pipeline")
+        XCTAssertEqual(pipeline.vaeScaleFactor, 4)
+        XCTAssertEqual(pipeline.textEncoder.config.hiddenSize, plan.clip.textConfig.hiddenSize)
+        var options = GenerationOptions(prompt: "a woman, with long red hair, a photo")
+        options.width = 64
+        options.height = 64
+        options.steps = 2
+        let images = try pipeline.generate(options)
+        XCTAssertEqual(images.shape, [1, 3, 64, 64])
+
+        let clipConfig = try CLIPConfig.load(contentsOf: URL(fileURLWithPath: out + "/run/clip/config.json"))
+        XCTAssertEqual(clipConfig, plan.clip)
+        let clip = try CLIPModel(clipConfig, factory: .uninitialized)
+        try clip.load(SafeTensors.load(out + "/run/clip/model.safetensors"), source: "clip")
+        let probe = try AttributeProbe(plan.probe, factory: .uninitialized)
+        try probe.load(SafeTensors.load(out + "/run/probe/model.safetensors"), source: "probe")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/manifest.json"))
+    }
+}
