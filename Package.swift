@@ -96,7 +96,7 @@ let package = Package(
         // portraits rendered on the fly, and the shipped layout (diffusers pipeline, CLIP and probe folders).
         .target(name: "WorldModels",
                 dependencies: ["PortraitWorld", "Torch", "NN", "SafeTensors", "CLIP", "Diffusion", "Schedulers", "Tokenizers",
-                               "Imaging", "StableDiffusion", "Training", "RunLogs", "CZlib"]),
+                               "Imaging", "StableDiffusion", "Training", "RunLogs"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(

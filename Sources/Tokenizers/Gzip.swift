@@ -2,11 +2,11 @@ import CZlib
 import Foundation
 
 /// Whole-file gzip decompression through zlib (the open_clip vocabulary ships as a .gz).
-enum Gzip {
+public enum Gzip {
     /// No vocabulary is bigger once decompressed (open_clip's is 1.4 MB); a gzip bomb stops here.
     static let maxOutput = 256 << 20
 
-    static func decompress(_ data: Data, path: String) throws -> Data {
+    public static func decompress(_ data: Data, path: String) throws -> Data {
         guard !data.isEmpty else { throw TokenizerError.malformedFile(path: path, reason: "empty file, not gzip") }
         var stream = z_stream()
         // 15 + 16: a gzip wrapper is required (a plain or zlib stream is an error, not silently accepted).

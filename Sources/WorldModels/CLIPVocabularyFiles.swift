@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import PortraitWorld
 import Tokenizers
@@ -23,7 +22,7 @@ public enum CLIPVocabularyFiles {
             guard let token = tokenizer.token(of: id) else { throw WorldError("\(path): no token for id \(id)") }
             vocab[token] = id
         }
-        let text = try gunzip(Data(contentsOf: URL(fileURLWithPath: path)), path: path)
+        let text = try Gzip.decompress(Data(contentsOf: URL(fileURLWithPath: path)), path: path)
         let lines = text.split(separator: 0x0A, maxSplits: mergeCount + 1, omittingEmptySubsequences: false)
         guard lines.count > mergeCount else { throw WorldError("\(path): too few merge lines") }
         var merges = Data("#version: 0.2\n".utf8)
@@ -47,31 +46,6 @@ public enum CLIPVocabularyFiles {
             "tokenizer_config.json": try encoder.encode(config),
             "special_tokens_map.json": try encoder.encode(specials),
         ]
-    }
-
-    static func gunzip(_ data: Data, path: String) throws -> Data {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw WorldError("\(path): zlib could not start inflating")
-        }
-        defer { inflateEnd(&stream) }
-        var output = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
-            stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress!)
-            stream.avail_in = uInt(input.count)
-            while true {
-                let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
-                    stream.next_out = buffer.baseAddress
-                    stream.avail_out = uInt(buffer.count)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                output.append(chunk, count: chunk.count - Int(stream.avail_out))
-                if status == Z_STREAM_END { return }
-                guard status == Z_OK else { throw WorldError("\(path): not valid gzip data (zlib \(status))") }
-            }
-        }
-        return output
     }
 }
 
