@@ -10,6 +10,9 @@ enum CLIErrorMessage {
     static func forCommandLine(_ error: any Error) -> any Error {
         switch error {
         case is ValidationError, is CleanExit, is ExitCode: return error
+        // `--help` on a subcommand and other parser requests arrive from `run()` as the framework's internal
+        // errors; wrapping them would print a dump where the help text belongs.
+        case _ where String(reflecting: type(of: error)).hasPrefix("ArgumentParser."): return error
         default: return InputError(describe(error))
         }
     }

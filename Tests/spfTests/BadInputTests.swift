@@ -241,3 +241,24 @@ final class BadInputTests: XCTestCase {
 private final class Box: @unchecked Sendable {
     var text = ""
 }
+
+/// `--help` anywhere prints the command's usage (it once printed the parser's internal error instead).
+final class HelpTextTests: XCTestCase {
+    func testHelpRequestsPrintUsageNotAnError() throws {
+        for arguments in [["--help"], ["train", "--help"], ["world", "pretrain", "--help"], ["help", "generate"]] {
+            let error: any Error
+            do {
+                var command = try SPF.parseAsRoot(arguments)
+                try command.run()
+                XCTFail("\(arguments) ran a command")
+                continue
+            } catch let caught {
+                error = CLIErrorMessage.forCommandLine(caught)
+            }
+            let text = SPF.fullMessage(for: error)
+            XCTAssertEqual(SPF.exitCode(for: error), .success, "\(arguments): \(text)")
+            XCTAssert(text.contains("USAGE: spf"), "\(arguments): \(text)")
+            XCTAssertFalse(text.contains("CommandError"), "\(arguments): \(text)")
+        }
+    }
+}
