@@ -130,19 +130,26 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
                                         from: JSONSerialization.data(withJSONObject: json))
     }
 
-    /// The sizes and budgets chosen from the measurements in docs/portrait-world.md.
+    /// The sizes and budgets chosen from the measurements in docs/portrait-world.md: about 100 minutes on an
+    /// idle 2-core machine (VAE 24, CLIP 9, UNet 49, probe 13, data 4), so that a slower or shared machine still
+    /// fits the 3-hour budget. Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
-        WorldModelPlan(
+        func cosine(_ settings: StageSettings) -> StageSettings {
+            var settings = settings
+            settings.schedule = "cosine"
+            return settings
+        }
+        return WorldModelPlan(
             vae: vaeConfig(channels: [32, 64, 64], groups: 16),
             clip: clipConfig(hidden: 64, layers: 3, heads: 4, patch: 8, projection: 64),
             unet: try unetConfig(channels: [64, 128, 128], crossAttentionDim: 64, heads: 4, layersPerBlock: 1),
             probe: AttributeProbeConfig(),
-            vaeTraining: StageSettings(steps: 2000, batchSize: 32, learningRate: 1e-3, warmupSteps: 50),
-            clipTraining: StageSettings(steps: 1500, batchSize: 64, learningRate: 5e-4, warmupSteps: 50),
-            unetTraining: StageSettings(steps: 6000, batchSize: 32, learningRate: 5e-4, warmupSteps: 100,
-                                        checkpointEvery: 250),
-            probeTraining: StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50),
-            unetImages: 20000)
+            vaeTraining: cosine(StageSettings(steps: 600, batchSize: 32, learningRate: 1e-3, warmupSteps: 30)),
+            clipTraining: cosine(StageSettings(steps: 2000, batchSize: 64, learningRate: 5e-4, warmupSteps: 50)),
+            unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,
+                                               checkpointEvery: 100)),
+            probeTraining: cosine(StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50)),
+            unetImages: 12000)
     }
 
     /// The smallest models that still have every part (tests: a few seconds per stage).
