@@ -74,7 +74,7 @@ let package = Package(
         // DDPM, DDIM, Euler, Euler ancestral, DPM-Solver++ 2M, matching diffusers' numbers.
         .target(name: "Schedulers", dependencies: ["Torch", "InputChecks"]),
         // CLIP text and vision transformers with projections (transformers' names).
-        .target(name: "CLIP", dependencies: ["NN", "Torch", "InputChecks"]),
+        .target(name: "CLIP", dependencies: ["NN", "Torch", "InputChecks", "SafeTensors"]),
         // UNet2DConditionModel with attention capture, AutoencoderKL, and their blocks (diffusers' names).
         .target(name: "Diffusion", dependencies: ["NN", "Torch", "InputChecks"]),
         // Image files in (PNG, JPEG) and out (PNG with text chunks), PIL-exact resampling, training transforms.
@@ -96,14 +96,19 @@ let package = Package(
         // portraits rendered on the fly, and the shipped layout (diffusers pipeline, CLIP and probe folders).
         .target(name: "WorldModels",
                 dependencies: ["PortraitWorld", "Torch", "NN", "SafeTensors", "CLIP", "Diffusion", "Schedulers", "Tokenizers",
-                               "Imaging", "StableDiffusion", "Training", "RunLogs"]),
+                               "Imaging", "StableDiffusion", "Training", "RunLogs", "InputChecks"]),
+        // The paper's metrics in PortraitWorld (Frechet distance, probe perceptual distance, identity agreement,
+        // CLIP-I/T, Seg-Cons, target detection; bootstrap intervals), batched generation of evaluation sets.
+        .target(name: "Evaluation",
+                dependencies: ["WorldModels", "PortraitWorld", "CLIP", "Tokenizers", "Torch", "StableDiffusion", "Schedulers",
+                               "Training"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
                 "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs", "PortraitWorld",
-                "WorldModels", "InputChecks", "Schedulers",
+                "WorldModels", "InputChecks", "Schedulers", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,6 +127,7 @@ let package = Package(
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Torch", "NN"]),
         .testTarget(name: "WorldModelsTests",
                     dependencies: ["WorldModels", "PortraitWorld", "StableDiffusion", "Training", "Tokenizers", "Torch", "NN",
                                    "SafeTensors", "spf"]),

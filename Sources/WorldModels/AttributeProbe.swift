@@ -1,6 +1,8 @@
 import Foundation
+import InputChecks
 import NN
 import PortraitWorld
+import SafeTensors
 import Torch
 
 /// One level of the probe: 3x3 convolution (stride 2 after the first level), GroupNorm, SiLU, then a
@@ -78,14 +80,22 @@ public final class AttributeProbe: Module {
             + [("segment_high", segmentHigh), ("segment_low", segmentLow)]
     }
 
-    /// `pixels`: [B, 3, 64, 64] in [-1, 1].
-    public func callAsFunction(_ pixels: Tensor) throws -> ProbeOutput {
+    /// The feature map of every level, [B, channels[i], 64 >> i, 64 >> i] (the metrics' perceptual distance
+    /// compares these, as LPIPS compares a network's layers).
+    public func features(_ pixels: Tensor) throws -> [Tensor] {
         var features: [Tensor] = []
         var h = pixels
         for level in levels {
             h = try level(h)
             features.append(h)
         }
+        return features
+    }
+
+    /// `pixels`: [B, 3, 64, 64] in [-1, 1].
+    public func callAsFunction(_ pixels: Tensor) throws -> ProbeOutput {
+        let features = try features(pixels)
+        let h = features[features.count - 1]
         let (b, c, size) = (h.shape[0], h.shape[1], h.shape[2])
         let g = config.headGrid
         let f = size / g
@@ -94,6 +104,22 @@ public final class AttributeProbe: Module {
         let high = try segmentHigh(features[0])
         let low = try segmentLow(features[1]).interpolate(size: (high.shape[2], high.shape[3]), mode: .bilinear)
         return ProbeOutput(attributes: logits, segmentation: try high + low)
+    }
+
+    /// A probe folder as `spf world pretrain` writes it: config.json (`ProbeFolderConfig`) and model.safetensors.
+    /// The folder's head classes must be the world's (a probe of another renderer version reads wrong classes).
+    public static func load(folder: String) throws -> AttributeProbe {
+        let configPath = (folder as NSString).appendingPathComponent("config.json")
+        let weightsPath = (folder as NSString).appendingPathComponent("model.safetensors")
+        let config = try ConfigFile.load(ProbeFolderConfig.self, path: configPath, kind: "a probe config")
+        for attribute in AttributeClass.all where config.classes[attribute.name] != attribute.values {
+            throw WorldError("\(configPath): the classes of head '\(attribute.name)' are "
+                             + "\(config.classes[attribute.name].map { "\($0)" } ?? "missing"), the world's are \(attribute.values)")
+        }
+        let probe = try AttributeProbe(config.probe, factory: .uninitialized)
+        try probe.load(SafeTensors.load(weightsPath), source: weightsPath)
+        try probe.setRequiresGrad(false)
+        return probe
     }
 
     public struct Losses {

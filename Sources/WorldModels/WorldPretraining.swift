@@ -304,6 +304,11 @@ public final class WorldPretraining {
                 "image_mean": .doubles(CLIPImagePreprocessing.openAIMean), "image_std": .doubles(CLIPImagePreprocessing.openAIStd),
             ]
             try writeJSON(preprocessor, to: (folder as NSString).appendingPathComponent("preprocessor_config.json"))
+            // The tokenizer beside the weights, as transformers' CLIPModel folders have it (SPF's L_enh and the
+            // metrics read text through it).
+            for (name, data) in try CLIPVocabularyFiles.files(openCLIPVocabulary: vocabulary) {
+                try data.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)), options: .atomic)
+            }
         }
         if isFinished(.probe) {
             let folder = path("probe")

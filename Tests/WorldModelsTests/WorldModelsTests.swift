@@ -175,10 +175,13 @@ final class WorldModelsTests: XCTestCase {
 
         let clipConfig = try CLIPConfig.load(contentsOf: URL(fileURLWithPath: out + "/run/clip/config.json"))
         XCTAssertEqual(clipConfig, plan.clip)
-        let clip = try CLIPModel(clipConfig, factory: .uninitialized)
-        try clip.load(SafeTensors.load(out + "/run/clip/model.safetensors"), source: "clip")
-        let probe = try AttributeProbe(plan.probe, factory: .uninitialized)
-        try probe.load(SafeTensors.load(out + "/run/probe/model.safetensors"), source: "probe")
+        // The folders load through the readers SPF's L_enh and the metrics use (weights, tokenizer, probe classes).
+        let clip = try CLIPModel.load(folder: out + "/run/clip")
+        XCTAssertEqual(clip.config, plan.clip)
+        let tokenizer = try CLIPTokenizer(directory: out + "/run/clip")
+        XCTAssertEqual(tokenizer("a woman, wearing a red hat", maxLength: 77), try run.tokenizer()("a woman, wearing a red hat", maxLength: 77))
+        let probe = try AttributeProbe.load(folder: out + "/run/probe")
+        XCTAssertEqual(probe.config, plan.probe)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/manifest.json"))
     }
 }

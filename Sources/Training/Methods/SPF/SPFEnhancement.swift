@@ -34,11 +34,7 @@ public final class SPFEnhancement {
 
     /// A transformers CLIPModel folder: config.json, model.safetensors, vocab.json + merges.txt (or tokenizer.json).
     public static func load(folder: String, mode: EnhanceMode, maxTimestep: Int, device: Device) throws -> SPFEnhancement {
-        let file = { (folder as NSString).appendingPathComponent($0) }
-        let config = try CLIPConfig.load(contentsOf: URL(fileURLWithPath: file("config.json")))
-        let clip = try CLIPModel(config, factory: ParameterFactory(dtype: .float32, device: device, generator: nil))
-        let weights = try SafeTensors.load(file("model.safetensors"), device: device).filter { !$0.key.hasSuffix("position_ids") }
-        try clip.load(weights, source: file("model.safetensors"))
+        let clip = try CLIPModel.load(folder: folder, device: device)
         return try SPFEnhancement(clip: clip, tokenizer: CLIPTokenizer(directory: folder), mode: mode, maxTimestep: maxTimestep)
     }
 
