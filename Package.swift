@@ -102,13 +102,16 @@ let package = Package(
         .target(name: "Evaluation",
                 dependencies: ["WorldModels", "PortraitWorld", "CLIP", "Tokenizers", "Torch", "StableDiffusion", "Schedulers",
                                "Training"]),
+        // `spf demo`: the fine-tuning set, naive / LoRA / SPF from one stage 1, evaluation, report.html.
+        .target(name: "Demo",
+                dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Training", "StableDiffusion", "Imaging", "Torch"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(
             name: "spf",
             dependencies: [
                 "Torch", "SafeTensors", "StableDiffusion", "Tokenizers", "Imaging", "Training", "RunLogs", "PortraitWorld",
-                "WorldModels", "InputChecks", "Schedulers", "Evaluation",
+                "WorldModels", "InputChecks", "Schedulers", "Evaluation", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -127,7 +130,8 @@ let package = Package(
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Torch", "NN"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Torch", "NN",
+                                                           "Demo", "StableDiffusion", "Training"]),
         .testTarget(name: "WorldModelsTests",
                     dependencies: ["WorldModels", "PortraitWorld", "StableDiffusion", "Training", "Tokenizers", "Torch", "NN",
                                    "SafeTensors", "spf"]),

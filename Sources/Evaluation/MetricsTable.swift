@@ -31,7 +31,7 @@ public enum MetricsTable {
     }
 
     public static func render(_ columns: [(name: String, metrics: CustomizationMetrics)]) -> String {
-        let label = 30
+        let label = rows.map { $0.name.count + ($0.better == "lower" ? 17 : 0) }.max()! + 4
         let width = max(24, columns.map(\.name.count).max() ?? 0)
         func pad(_ text: String, _ n: Int) -> String { text.count >= n ? text : text + String(repeating: " ", count: n - text.count) }
         var lines: [String] = []

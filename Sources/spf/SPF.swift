@@ -8,7 +8,7 @@ struct SPF: ParsableCommand {
         commandName: "spf",
         abstract: "SPF-Portrait: semantic-pollution-free fine-tuning of Stable Diffusion 1.5 models.",
         subcommands: [EnvCommand.self, GenerateCommand.self, TrainCommand.self, CompareCommand.self, TokenizeCommand.self, ConvertCommand.self,
-                      BenchCommand.self, WorldCommand.self]
+                      BenchCommand.self, WorldCommand.self, DemoCommand.self, EvalCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main()`, but every error a command throws is printed through

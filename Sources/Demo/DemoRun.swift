@@ -1,0 +1,186 @@
+import Evaluation
+import Foundation
+import PortraitWorld
+import StableDiffusion
+import Torch
+import Training
+import WorldModels
+
+/// `spf demo`: from the shipped world models to a measured report, in one process. Renders the target's
+/// fine-tuning set, runs stage 1 once (which is naive fine-tuning), LoRA from the original model, and
+/// SPF-Portrait stage 2 from stage 1; generates the held-out evaluation prompts with every model on the
+/// same seeds; measures each against the original; writes OUT/report.html and OUT/metrics.json.
+///
+/// Layout: OUT/work/data (the fine-tuning set), OUT/work/{naive,lora,spf} (run folders), OUT/work/cache
+/// (latents and texts, shared by the runs), OUT/report.html, OUT/metrics.json. A rerun replaces the runs
+/// and keeps the data and caches that are still valid.
+public final class DemoRun {
+    public let settings: DemoSettings
+    public let world: String
+    public let out: String
+    /// Status lines.
+    public var log: (String) -> Void = { _ in }
+    /// Training progress of the named run.
+    public var trainingProgress: (String, TrainingProgress) -> Void = { _, _ in }
+    /// Evaluation progress: (what, done, total) images.
+    public var generationProgress: (String, Int, Int) -> Void = { _, _, _ in }
+
+    public init(settings: DemoSettings, world: String, out: String) {
+        self.settings = settings
+        self.world = world
+        self.out = out
+    }
+
+    public struct Result {
+        public var methods: [MethodResult]
+        public var reportPath: String
+        public var metricsPath: String
+        public var seconds: Double
+    }
+
+    public struct MethodResult {
+        public var name: String
+        public var run: String
+        public var metrics: CustomizationMetrics
+    }
+
+    func path(_ relative: String) -> String { (out as NSString).appendingPathComponent(relative) }
+    func worldPath(_ relative: String) -> String { (world as NSString).appendingPathComponent(relative) }
+
+    public func run() throws -> Result {
+        let start = Date()
+        try settings.validate()
+        for part in ["pipeline/model_index.json", "clip/config.json", "probe/config.json"]
+        where !FileManager.default.fileExists(atPath: worldPath(part)) {
+            throw DemoError("\(world) is not a world model folder: \(worldPath(part)) is missing (the shipped one is "
+                            + "models/world; `spf world pretrain --out DIR` makes another)")
+        }
+        try FileManager.default.createDirectory(atPath: path("work"), withIntermediateDirectories: true)
+        let data = try fineTuningSet()
+
+        let naive = try train("naive", data: data) { config in
+            config.method = .naive
+            config.trainable = self.settings.trainable
+            config.steps = self.settings.naiveSteps
+            config.learningRate = self.settings.naiveLearningRate
+        }
+        let lora = try train("lora", data: data) { config in
+            config.method = .lora
+            config.steps = self.settings.loraSteps
+            config.learningRate = self.settings.loraLearningRate
+            config.lora.rank = self.settings.loraRank
+            config.lora.alpha = Double(self.settings.loraRank)
+        }
+        let spf = try train("spf", data: data) { config in
+            config.method = .spf
+            config.trainable = self.settings.trainable
+            config.initFrom = naive.path
+            config.steps = self.settings.spfSteps
+            config.learningRate = self.settings.spfLearningRate
+            config.spf.sfcmLayers = self.settings.sfcmLayers
+            config.spf.lambdaEnh = self.settings.lambdaEnh
+            config.spf.clipModel = self.worldPath("clip")
+        }
+
+        let evaluation = try evaluate([("naive", naive.path, try loadModel(naive, lora: false)),
+                                       ("LoRA", lora.path, try loadModel(lora, lora: true)),
+                                       ("SPF-Portrait", spf.path, try loadModel(spf, lora: false))])
+        let seconds = Date().timeIntervalSince(start)
+        let metricsPath = path("metrics.json")
+        try writeAtomically(try DemoReport.metricsJSON(settings: settings, methods: evaluation.methods, seconds: seconds),
+                            to: metricsPath)
+        let report = DemoReport(settings: settings, world: world, evaluation: evaluation, seconds: seconds)
+        let reportPath = path("report.html")
+        try writeAtomically(Data(try report.html().utf8), to: reportPath)
+        return Result(methods: evaluation.methods, reportPath: reportPath, metricsPath: metricsPath, seconds: seconds)
+    }
+
+    /// The target's fine-tuning set, rendered once per (target, seed, count).
+    func fineTuningSet() throws -> String {
+        let data = path("work/data-\(settings.target.rawValue)-\(settings.seed)-\(settings.trainingImages)")
+        if !FileManager.default.fileExists(atPath: (data as NSString).appendingPathComponent("metadata.jsonl")) {
+            log("rendering \(settings.trainingImages) fine-tuning images of target '\(settings.target.rawValue)'")
+            try? FileManager.default.removeItem(atPath: data)
+            _ = try WorldDataset(kind: .finetune, target: settings.target, count: settings.trainingImages,
+                                 seed: settings.seed).write(to: data)
+        }
+        return data
+    }
+
+    func train(_ name: String, data: String, _ configure: (inout TrainingConfig) -> Void) throws -> RunFolder {
+        var config = TrainingConfig()
+        config.model = worldPath("pipeline")
+        config.data = data
+        config.out = path("work/\(name)")
+        config.batchSize = settings.batchSize
+        config.resolution = settings.sampling.size
+        config.seed = settings.seed
+        config.logEvery = 5
+        config.cacheDirectory = path("work/cache")
+        configure(&config)
+        config.checkpointEvery = config.steps
+        config.keepCheckpoints = 1
+        var session = TrainingSession(config: config, resume: false, overwrite: true)
+        session.log = { [log] in log("\(name): \($0)") }
+        session.hooks.progress = { [trainingProgress] in trainingProgress(name, $0) }
+        log("\(name): \(config.steps) steps, batch \(config.batchSize), lr \(config.learningRate)")
+        let result = try session.run()
+        guard case .finished = result.outcome else { throw DemoError("\(name): training stopped before the end") }
+        return result.run
+    }
+
+    func loadModel(_ run: RunFolder, lora: Bool) throws -> StableDiffusionPipeline {
+        if lora {
+            let pipeline = try StableDiffusionPipeline.load(path: worldPath("pipeline"))
+            _ = try pipeline.loadLoRA((LoRAExport.folder(run) as NSString).appendingPathComponent(LoRAExport.diffusersFileName))
+            return pipeline
+        }
+        return try StableDiffusionPipeline.load(path: run.modelPath)
+    }
+
+    /// Everything the report shows: the prompts, every image set, the metrics.
+    public struct Evaluation {
+        public var prompts: [EvaluationPrompts.Prompt]
+        public var original: Tensor
+        public var images: [(name: String, full: Tensor, base: Tensor)]
+        public var methods: [MethodResult]
+        public var runs: [String]
+    }
+
+    func evaluate(_ models: [(name: String, run: String, pipeline: StableDiffusionPipeline)]) throws -> Evaluation {
+        let prompts = try EvaluationPrompts.world(target: settings.target, count: settings.evaluationPairs,
+                                                  seed: settings.seed &+ 1_000_000)
+        let seeds = prompts.map(\.seed)
+        let bases = prompts.map(\.caption.base), fulls = prompts.map(\.caption.fullText)
+        let evaluator = try WorldEvaluator(clipFolder: worldPath("clip"), probeFolder: worldPath("probe"))
+        func generate(_ what: String, _ pipeline: StableDiffusionPipeline, _ texts: [String]) throws -> Tensor {
+            log("generating \(texts.count) images: \(what)")
+            return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: settings.sampling) {
+                self.generationProgress(what, $0, texts.count)
+            }
+        }
+        let original = try generate("original, base text", StableDiffusionPipeline.load(path: worldPath("pipeline")), bases)
+        var images: [(name: String, full: Tensor, base: Tensor)] = []
+        var methods: [MethodResult] = []
+        for model in models {
+            let full = try generate("\(model.name), full text", model.pipeline, fulls)
+            let base = try generate("\(model.name), base text", model.pipeline, bases)
+            images.append((model.name, full, base))
+            let metrics = try CustomizationMetrics.measure(
+                target: settings.target, fullTexts: fulls, original: original, customizedFull: full, customizedBase: base,
+                evaluator: evaluator, bootstrap: Bootstrap(replicates: settings.bootstrapReplicates, seed: settings.seed))
+            methods.append(MethodResult(name: model.name, run: model.run, metrics: metrics))
+        }
+        return Evaluation(prompts: prompts, original: original, images: images, methods: methods, runs: models.map(\.run))
+    }
+
+    func writeAtomically(_ data: Data, to target: String) throws {
+        let temporary = target + ".tmp-\(UUID().uuidString.prefix(8))"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        // rename(2) replaces the old file in one step: a reader sees the old report or the new one, never half.
+        guard rename(temporary, target) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DemoError("\(target): cannot write (\(String(cString: strerror(errno))))")
+        }
+    }
+}

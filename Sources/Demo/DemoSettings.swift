@@ -1,0 +1,68 @@
+import Evaluation
+import PortraitWorld
+import Training
+
+/// Everything `spf demo` does, as plain data (written into the report): the target, the fine-tuning set, the
+/// three trainings sharing one stage 1, and the evaluation. Defaults fit the 5-minute budget on 2 cores with
+/// the shipped world models; `spf demo --set key=value` changes any of them.
+public struct DemoSettings: Codable, Equatable, Sendable {
+    public var target: PortraitTarget = .hat
+    public var seed: UInt64 = 0
+    /// Images of the target's (shifted) fine-tuning set.
+    public var trainingImages = 128
+    public var batchSize = 8
+    /// Stage 1, which is also naive fine-tuning: standard fine-tuning on the full text.
+    public var naiveSteps = 150
+    public var naiveLearningRate = 2e-4
+    public var trainable: TrainableSet = .crossAttention
+    public var loraSteps = 150
+    public var loraLearningRate = 2e-3
+    public var loraRank = 4
+    /// SPF-Portrait stage 2, initialised from stage 1.
+    public var spfSteps = 60
+    public var spfLearningRate = 2e-4
+    /// Cross-attention resolutions of the SFCM (the world UNet's are 1/1 and 1/2 of the 16x16 latents).
+    public var sfcmLayers = ["1/1", "1/2"]
+    public var lambdaEnh = 0.1
+    /// Held-out prompt/seed pairs each model is measured on.
+    public var evaluationPairs = 32
+    /// Pairs shown in the report's grids.
+    public var shownPairs = 6
+    public var sampling = SamplingSettings()
+    public var bootstrapReplicates = 1000
+
+    enum CodingKeys: String, CodingKey {
+        case target, seed, trainingImages = "training_images", batchSize = "batch_size"
+        case naiveSteps = "naive_steps", naiveLearningRate = "naive_learning_rate", trainable
+        case loraSteps = "lora_steps", loraLearningRate = "lora_learning_rate", loraRank = "lora_rank"
+        case spfSteps = "spf_steps", spfLearningRate = "spf_learning_rate", sfcmLayers = "sfcm_layers"
+        case lambdaEnh = "lambda_enh", evaluationPairs = "evaluation_pairs", shownPairs = "shown_pairs", sampling
+        case bootstrapReplicates = "bootstrap_replicates"
+    }
+
+    public init() {}
+
+    public func validate() throws {
+        func positive(_ value: Int, _ name: String) throws {
+            guard value > 0 else { throw DemoError("\(name) must be positive, got \(value)") }
+        }
+        try positive(trainingImages, "training_images")
+        try positive(batchSize, "batch_size")
+        try positive(naiveSteps, "naive_steps")
+        try positive(loraSteps, "lora_steps")
+        try positive(spfSteps, "spf_steps")
+        try positive(loraRank, "lora_rank")
+        guard evaluationPairs >= 2 else { throw DemoError("evaluation_pairs must be at least 2, got \(evaluationPairs)") }
+        guard (1...evaluationPairs).contains(shownPairs) else {
+            throw DemoError("shown_pairs must be in 1...evaluation_pairs (\(evaluationPairs)), got \(shownPairs)")
+        }
+        guard sampling.steps > 0, sampling.size % 8 == 0, sampling.batchSize > 0 else {
+            throw DemoError("sampling: steps and batch_size must be positive and size a multiple of 8")
+        }
+    }
+}
+
+public struct DemoError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import PortraitWorld
+import StableDiffusion
+import Torch
+
+/// `spf eval`: one customized model against the original, on held-out world prompts.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a customized model against the original on held-out PortraitWorld prompts.",
+        discussion: """
+            For --pairs held-out prompts of the target (pre-training portraits, base text + target) and one seed \
+            each, generates the original model on the base text and the customized model on the full text and on \
+            the base text, and reports (95% bootstrap intervals over pairs): preservation (Frechet distance of world \
+            CLIP image embeddings, probe perceptual distance, identity agreement, CLIP-I, Seg-Cons outside the \
+            target's region), responsiveness (CLIP-T, the probe's target detection rate), and the same preservation \
+            metrics on the base text (incremental learning). Prints a table; --json writes the numbers.
+            """
+    )
+
+    @Option(help: "The original model (diffusers folder).")
+    var original: String
+    @Option(help: "The customized model (diffusers folder).")
+    var customized: String?
+    @Option(help: "A LoRA file applied to the original model instead of --customized.")
+    var lora: String?
+    @Option(help: "The target: \(PortraitTarget.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var target: String
+    @Option(help: "The world model folder whose clip/ and probe/ measure.")
+    var world = "models/world"
+    @Option(help: "Held-out prompt/seed pairs.")
+    var pairs = 32
+    @Option(help: "Seed of the prompts (prompt i uses seed + i).")
+    var seed: UInt64 = 1_000_000
+    @Option(help: "Denoising steps.")
+    var steps = 25
+    @Option(help: "Classifier-free guidance scale.")
+    var guidance = 5.0
+    @Option(help: "Write the metrics as JSON here.")
+    var json: String?
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        try runtime.apply()
+        guard (customized == nil) != (lora == nil) else { throw InputError("give either --customized or --lora") }
+        guard (2...10_000).contains(pairs) else { throw InputError("--pairs must be in 2...10000, got \(pairs)") }
+        guard (1...1000).contains(steps) else { throw InputError("--steps must be in 1...1000, got \(steps)") }
+        let target = try parseTarget(target)
+        if let json { try checkParentFolder(json, option: "--json") }
+        var sampling = SamplingSettings()
+        sampling.steps = steps
+        sampling.guidanceScale = guidance
+        let evaluator = try WorldEvaluator(clipFolder: (world as NSString).appendingPathComponent("clip"),
+                                           probeFolder: (world as NSString).appendingPathComponent("probe"))
+        let originalModel = try StableDiffusionPipeline.load(path: original)
+        let customizedModel: StableDiffusionPipeline
+        if let lora {
+            customizedModel = try StableDiffusionPipeline.load(path: original)
+            _ = try customizedModel.loadLoRA(lora)
+        } else {
+            customizedModel = try StableDiffusionPipeline.load(path: customized!)
+        }
+        let prompts = try EvaluationPrompts.world(target: target, count: pairs, seed: seed)
+        let seeds = prompts.map(\.seed)
+        func generate(_ label: String, _ pipeline: StableDiffusionPipeline, _ texts: [String]) throws -> Tensor {
+            let progress = ProgressReporter(label: label)
+            return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: sampling) {
+                progress.update($0, of: texts.count)
+            }
+        }
+        let bases = prompts.map(\.caption.base), fulls = prompts.map(\.caption.fullText)
+        let metrics = try CustomizationMetrics.measure(
+            target: target, fullTexts: fulls, original: generate("original, base text", originalModel, bases),
+            customizedFull: generate("customized, full text", customizedModel, fulls),
+            customizedBase: generate("customized, base text", customizedModel, bases), evaluator: evaluator)
+        print(MetricsTable.render([("customized", metrics)]))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let temporary = json + ".tmp"
+            try encoder.encode(metrics).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, json) == 0 else { throw InputError("--json \(json): cannot write") }
+        }
+    }
+}
