@@ -22,7 +22,8 @@ env: run
 # The suite runs twice: on this CPU's own kernels (bit-exact where the fixtures were recorded on the same kernels),
 # then under ATEN_CPU_CAPABILITY=default, ATen's scalar kernels, which no fixture machine records: every parity
 # check must then hold within its budget (docs/parity.md), as on a user's different CPU.
-test: setup
+test:
+	@scripts/setup.sh --test
 	$(SWIFT) test
 	ATEN_CPU_CAPABILITY=default $(SWIFT) test --skip-build
 

@@ -18,6 +18,8 @@ missing=()
 [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
 [[ -f /usr/include/png.h ]] || missing+=(libpng-dev)
 [[ -f /usr/include/jpeglib.h ]] || missing+=(libjpeg62-turbo-dev)
+# `scripts/setup.sh --test` (make test): headless Chromium renders the demo report in a test.
+if [[ "${1:-}" == "--test" ]] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
 if (( ${#missing[@]} )); then
     echo "installing ${missing[*]}"
     if [[ $(id -u) -eq 0 ]]; then

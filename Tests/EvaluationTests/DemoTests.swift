@@ -1,0 +1,174 @@
+import Demo
+import Evaluation
+import Foundation
+import Imaging
+import PortraitWorld
+import StableDiffusion
+import Torch
+import WorldModels
+import XCTest
+
+/// A tiny world (every model one step from scratch), made once per test process: the demo's and the
+/// evaluator's code paths on real folders in seconds.
+enum TinyWorld {
+    static let folder: Result<String, Error> = Result {
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["SPF_CLIP_VOCAB"],
+                                     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                                         .deletingLastPathComponent().appendingPathComponent(".cache/clip/bpe_simple_vocab_16e6.txt.gz").path]
+        guard let vocabulary = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw XCTSkip("no CLIP vocabulary (set SPF_CLIP_VOCAB or run scripts/setup.sh)")
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("spf-tiny-world-\(UUID().uuidString)").path
+        var plan = try WorldModelPlan.tiny(steps: 1)
+        plan.unetImages = 2
+        plan.evaluationImages = 2
+        let run = try WorldPretraining(out: out, plan: plan, resume: false, vocabulary: vocabulary)
+        _ = try run.run(Set(WorldStageName.allCases))
+        return out
+    }
+
+    static func path() throws -> String { try folder.get() }
+}
+
+final class DemoTests: XCTestCase {
+    var directory: String!
+    private var threads = 0
+
+    override func setUpWithError() throws {
+        threads = LibTorch.numThreads
+        try LibTorch.setNumThreads(1)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-demo-\(UUID().uuidString)").path
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+        try LibTorch.setNumThreads(threads)
+    }
+
+    static func tinySettings() throws -> DemoSettings {
+        try DemoSettings().applying(["training_images=6", "batch_size=2", "naive_steps=3", "lora_steps=3", "spf_steps=2",
+                                     "evaluation_pairs=4", "shown_pairs=2", "sampling.steps=2", "bootstrap_replicates=20"])
+    }
+
+    /// Identical image sets: distance 0 and agreement 1 on every preservation metric, through the real evaluator.
+    func testIdenticalSetsMeasurePerfectPreservation() throws {
+        let world = try TinyWorld.path()
+        let evaluator = try WorldEvaluator(clipFolder: world + "/clip", probeFolder: world + "/probe")
+        let pipeline = try StableDiffusionPipeline.load(path: world + "/pipeline")
+        let prompts = try EvaluationPrompts.world(target: .hat, count: 4, seed: 3)
+        var sampling = SamplingSettings()
+        sampling.steps = 2
+        let images = try ImageSetGeneration.generate(pipeline, prompts: prompts.map(\.caption.base), seeds: prompts.map(\.seed),
+                                                     settings: sampling)
+        XCTAssertEqual(images.shape, [4, 3, 64, 64])
+        let metrics = try CustomizationMetrics.measure(target: .hat, fullTexts: prompts.map(\.caption.fullText), original: images,
+                                                       customizedFull: images, customizedBase: images, evaluator: evaluator,
+                                                       bootstrap: Bootstrap(replicates: 20))
+        for part in [metrics.fullText, metrics.baseText] {
+            XCTAssertEqual(part.frechetDistance.value, 0, accuracy: 1e-6)
+            XCTAssertEqual(part.perceptualDistance.value, 0, accuracy: 1e-9)
+            XCTAssertEqual(part.identityAgreement.value, 1)
+            XCTAssertEqual(part.clipImage.value, 1, accuracy: 1e-6)
+            XCTAssertEqual(part.segmentationConsistency.value, 1)
+        }
+        // A known change: other images move the distances off 0 and the similarity off 1.
+        let other = try images.flip(dims: [3])
+        let changed = try CustomizationMetrics.measure(target: .hat, fullTexts: prompts.map(\.caption.fullText), original: images,
+                                                       customizedFull: other, customizedBase: images, evaluator: evaluator,
+                                                       bootstrap: Bootstrap(replicates: 20))
+        XCTAssertGreaterThan(changed.fullText.perceptualDistance.value, 1e-4)
+        XCTAssertLessThan(changed.fullText.clipImage.value, 1 - 1e-6)
+        XCTAssertEqual(changed.baseText, metrics.baseText, "the base-text sets did not change")
+    }
+
+    /// Image i of a batch is the image `generate` makes alone with seed i (DDIM is deterministic).
+    func testBatchedGenerationEqualsSingleImages() throws {
+        let pipeline = try StableDiffusionPipeline.load(path: try TinyWorld.path() + "/pipeline")
+        var sampling = SamplingSettings()
+        sampling.steps = 3
+        let texts = ["a woman, a photo", "a man, with short black hair, a cartoon"]
+        let batch = try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: [7, 8], settings: sampling)
+        for (i, text) in texts.enumerated() {
+            var options = GenerationOptions(prompt: text, seed: UInt64(7 + i), steps: 3, height: 64, width: 64)
+            options.guidanceScale = sampling.guidanceScale
+            options.scheduler = sampling.scheduler
+            let single = try pipeline.generate(options).clamp(min: -1, max: 1)
+            let difference = try (batch.select(dim: 0, index: i) - single.select(dim: 0, index: 0)).abs().flatten(startDim: 0)
+                .max(dim: 0).values.item()
+            XCTAssertLessThan(difference, 1e-4, "image \(i)")
+        }
+    }
+
+    /// The shortened demo end to end: every artefact of the report is there and readable.
+    func testShortDemoWritesEveryArtefact() throws {
+        let world = try TinyWorld.path()
+        let settings = try Self.tinySettings()
+        let run = DemoRun(settings: settings, world: world, out: directory)
+        let result = try run.run()
+        XCTAssertEqual(result.methods.map(\.name), ["naive", "LoRA", "SPF-Portrait"])
+        let html = try String(contentsOfFile: result.reportPath, encoding: .utf8)
+        XCTAssertTrue(html.contains("<table id=\"metrics\">"))
+        for name in ["naive", "LoRA", "SPF-Portrait", "Seg-Cons", "CLIP-T", "target detected"] { XCTAssertTrue(html.contains(name), name) }
+        // Every image: a PNG of the sampling size (original + 3 models, full and base grids, shown pairs each).
+        let images = html.components(separatedBy: "src=\"data:image/png;base64,").dropFirst()
+        XCTAssertEqual(images.count, 2 * settings.shownPairs * 4)
+        for image in images {
+            let encoded = String(image.prefix { $0 != "\"" })
+            let png = try XCTUnwrap(Data(base64Encoded: encoded))
+            let decoded = try PNGReader.decode([UInt8](png))
+            XCTAssertEqual([decoded.width, decoded.height], [settings.sampling.size, settings.sampling.size])
+        }
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 3, "a loss chart per run")
+        XCTAssertFalse(html.contains("http://") && html.contains("<script src"), "self-contained")
+        for run in ["naive", "lora", "spf"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/work/\(run)/metrics.jsonl"), run)
+            XCTAssertTrue(html.contains("work/\(run)/config.json"), run)
+        }
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.metricsPath))) as? [String: Any]
+        let methods = try XCTUnwrap(metrics?["methods"] as? [String: Any])
+        XCTAssertEqual(Set(methods.keys), ["naive", "LoRA", "SPF-Portrait"])
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: directory).contains { $0.contains(".tmp") })
+        try checkInChromium(result.reportPath, images: images.count)
+    }
+
+    /// Renders the report in headless Chromium (Debian's `chromium`, installed by `make test`'s set-up) and
+    /// checks that every image decodes in a browser and the table is there.
+    func checkInChromium(_ report: String, images: Int) throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
+            throw XCTSkip("no chromium (scripts/setup.sh --test installs Debian's package)")
+        }
+        let probe = directory + "/check.html"
+        let script = """
+            <script>window.addEventListener("load", () => { const all = [...document.images]; \
+            const loaded = all.filter(i => i.complete && i.naturalWidth > 0).length; const d = document.createElement("div"); \
+            d.id = "spf-check"; d.textContent = `images=${all.length} loaded=${loaded} tables=${document.querySelectorAll("table#metrics").length}`; \
+            document.body.appendChild(d); });</script>
+            """
+        try String(contentsOfFile: report, encoding: .utf8).replacingOccurrences(of: "</body>", with: script + "</body>")
+            .write(toFile: probe, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom",
+                             "file://" + probe]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertTrue(dom.contains("images=\(images) loaded=\(images) tables=1"), String(dom.suffix(300)))
+    }
+
+    func testBadSettingsAndWorldsAreNamed() throws {
+        XCTAssertThrowsError(try DemoSettings().applying(["naive_stepz=3"])) { XCTAssertTrue("\($0)".contains("naive_stepz")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["naive_steps=lots"])) { XCTAssertTrue("\($0)".contains("naive_steps")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["sampling.stepz=3"])) { XCTAssertTrue("\($0)".contains("stepz")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["evaluation_pairs=1"])) { XCTAssertTrue("\($0)".contains("evaluation_pairs")) }
+        XCTAssertEqual(try DemoSettings().applying(["target=\"beard\"", "sampling.steps=7"]).sampling.steps, 7)
+        XCTAssertEqual(try DemoSettings().applying(["target=beard"]).target, .beard)
+        let run = DemoRun(settings: DemoSettings(), world: directory + "/nowhere", out: directory + "/out")
+        XCTAssertThrowsError(try run.run()) { XCTAssertTrue("\($0)".contains("nowhere/pipeline/model_index.json"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out"), "nothing written")
+    }
+}
