@@ -3,7 +3,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: all setup build run env test bench fixtures clean fuzz
+.PHONY: all setup build demo run env test bench fixtures clean fuzz
 
 all: build
 
@@ -13,11 +13,15 @@ setup:
 build: setup
 	$(SWIFT) build -c $(CONFIG) --product spf
 
-# The main job on the embedded default. Until the training pipeline lands this reports the runtime.
-run: build
-	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/spf env
+# The main job on the embedded default: naive, LoRA and SPF-Portrait fine-tuning of the shipped world model,
+# measured against the original; writes demo/report.html (docs/evaluation.md). DEMO_ARGS passes options.
+demo: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/spf demo $(DEMO_ARGS)
 
-env: run
+run: demo
+
+env: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/spf env
 
 # The suite runs twice: on this CPU's own kernels (bit-exact where the fixtures were recorded on the same kernels),
 # then under ATEN_CPU_CAPABILITY=default, ATen's scalar kernels, which no fixture machine records: every parity

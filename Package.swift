@@ -100,7 +100,7 @@ let package = Package(
         // The paper's metrics in PortraitWorld (Frechet distance, probe perceptual distance, identity agreement,
         // CLIP-I/T, Seg-Cons, target detection; bootstrap intervals), batched generation of evaluation sets.
         .target(name: "Evaluation",
-                dependencies: ["WorldModels", "PortraitWorld", "CLIP", "Tokenizers", "Torch", "StableDiffusion", "Schedulers",
+                dependencies: ["WorldModels", "PortraitWorld", "CLIP", "Tokenizers", "Torch", "StableDiffusion", "Schedulers", "Imaging",
                                "Training"]),
         // `spf demo`: the fine-tuning set, naive / LoRA / SPF from one stage 1, evaluation, report.html.
         .target(name: "Demo",

@@ -160,6 +160,21 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(dom.contains("images=\(images) loaded=\(images) tables=1"), String(dom.suffix(300)))
     }
 
+    /// The world quality figures are fractions where they should be, and rendered-vs-rendered is a small distance.
+    func testWorldQualityReportOnTinyWorld() throws {
+        var sampling = SamplingSettings()
+        sampling.steps = 2
+        let report = try WorldQuality.measure(world: try TinyWorld.path(), count: 6, sampling: sampling)
+        XCTAssertEqual(report.images, 6)
+        for value in [report.probeAccuracy, report.probePixelAccuracy, report.captionAgreement, report.targetRate]
+            + Array(report.captionAgreementPerAttribute.values) + Array(report.targetRatePerTarget.values) {
+            XCTAssert((0...1).contains(value), "\(value)")
+        }
+        XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
+        XCTAssertTrue(report.captionAgreementPerAttribute.keys.contains("subject"), "every caption names its subject")
+        XCTAssertGreaterThanOrEqual(report.frechetRenderedVsRendered, 0)
+    }
+
     func testBadSettingsAndWorldsAreNamed() throws {
         XCTAssertThrowsError(try DemoSettings().applying(["naive_stepz=3"])) { XCTAssertTrue("\($0)".contains("naive_stepz")) }
         XCTAssertThrowsError(try DemoSettings().applying(["naive_steps=lots"])) { XCTAssertTrue("\($0)".contains("naive_steps")) }

@@ -1,0 +1,113 @@
+import Foundation
+import Imaging
+import PortraitWorld
+import StableDiffusion
+import Torch
+import WorldModels
+
+/// Issue 9's quality bar for a world model folder, measured on held-out draws: the probe on rendered images,
+/// the original model's generations against their captions, targets in generations that never asked for one,
+/// and Frechet distances (world CLIP embeddings) of generated vs rendered next to rendered vs rendered.
+public struct WorldQualityReport: Codable, Sendable {
+    public var images: Int
+    /// Probe on rendered held-out images of its own mixture: mean accuracy over captioned attributes and targets.
+    public var probeAccuracy: Double
+    public var probePerAttribute: [String: Double]
+    public var probePixelAccuracy: Double
+    /// Generated images: the fraction of the attributes their caption names that the probe reads as named.
+    public var captionAgreement: Double
+    public var captionAgreementPerAttribute: [String: Double]
+    /// Generated images from captions without targets where the probe sees any target.
+    public var targetRate: Double
+    public var targetRatePerTarget: [String: Double]
+    public var frechetGeneratedVsRendered: Double
+    public var frechetRenderedVsRendered: Double
+    public var sampling: SamplingSettings
+
+    enum CodingKeys: String, CodingKey {
+        case images, probeAccuracy = "probe_accuracy", probePerAttribute = "probe_per_attribute"
+        case probePixelAccuracy = "probe_pixel_accuracy", captionAgreement = "caption_agreement"
+        case captionAgreementPerAttribute = "caption_agreement_per_attribute", targetRate = "target_rate"
+        case targetRatePerTarget = "target_rate_per_target", frechetGeneratedVsRendered = "frechet_generated_vs_rendered"
+        case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
+    }
+}
+
+public enum WorldQuality {
+    /// The attributes a caption phrase of each role names.
+    public static let attributesOfRole: [Caption.Role: [String]] = [
+        .subject: ["subject"], .style: ["style"], .hair: ["hair_color", "hair_style"], .eyes: ["eye_color"],
+        .skin: ["skin_tone"], .face: ["face_shape"], .clothing: ["clothing", "clothing_color"],
+        .background: ["background", "background_color"], .lighting: ["lighting"],
+    ]
+
+    /// Held-out seeds (no pretraining stage draws from them).
+    public static let captionSeed: UInt64 = 0x0051_5541_4C00_0001
+    public static let secondRenderSeed: UInt64 = 0x0051_5541_4C00_0002
+
+    public static func measure(world: String, count: Int, sampling: SamplingSettings,
+                               progress: (String) -> Void = { _ in }) throws -> WorldQualityReport {
+        let evaluator = try WorldEvaluator(clipFolder: (world as NSString).appendingPathComponent("clip"),
+                                           probeFolder: (world as NSString).appendingPathComponent("probe"))
+        let pipeline = try StableDiffusionPipeline.load(path: (world as NSString).appendingPathComponent("pipeline"))
+        let classes = AttributeClass.all
+        let column = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($0.element.name, $0.offset) })
+
+        progress("probe on \(count) rendered held-out images")
+        let probeExamples = try RenderedExamples(kind: .probe, seed: 0).heldOut()
+        let accuracy = try ProbeAccuracy.measure(evaluator.probe, on: probeExamples, 0..<count)
+
+        let dataset = try WorldDataset(kind: .pretrain, count: count, seed: captionSeed)
+        let examples = try (0..<count).map { try dataset.example($0) }
+        let renderer = try PortraitRenderer(size: sampling.size)
+        let rendered = try Tensor.stack(examples.map { try renderer.render($0.attributes).image.normalizedTensor() })
+        let second = try WorldDataset(kind: .pretrain, count: count, seed: secondRenderSeed)
+        let renderedAgain = try Tensor.stack((0..<count).map { try renderer.render(second.example($0).attributes).image.normalizedTensor() })
+
+        progress("generating \(count) images from held-out captions")
+        let generated = try ImageSetGeneration.generate(pipeline, prompts: examples.map(\.caption.text),
+                                                        seeds: (0..<count).map { UInt64($0) }, settings: sampling)
+        let observed = try evaluator.observe(generated)
+        var right: [String: Int] = [:], named: [String: Int] = [:]
+        var perImage: [Double] = []
+        for (example, predicted) in zip(examples, observed.attributes) {
+            let truth = AttributeClass.indices(of: example.attributes)
+            var agree = 0, total = 0
+            for phrase in example.caption.phrases {
+                for name in attributesOfRole[phrase.role] ?? [] {
+                    let c = column[name]!
+                    total += 1
+                    named[name, default: 0] += 1
+                    if predicted[c] == truth[c] {
+                        agree += 1
+                        right[name, default: 0] += 1
+                    }
+                }
+            }
+            perImage.append(total > 0 ? Double(agree) / Double(total) : 1)
+        }
+        var targetHits: [String: Int] = [:]
+        var anyTarget = 0
+        for predicted in observed.attributes {
+            var any = false
+            for target in PortraitTarget.allCases where predicted[column[target.rawValue]!] != 0 {
+                targetHits[target.rawValue, default: 0] += 1
+                any = true
+            }
+            if any { anyTarget += 1 }
+        }
+        let renderedObserved = try evaluator.observe(rendered)
+        let renderedAgainObserved = try evaluator.observe(renderedAgain)
+        return WorldQualityReport(
+            images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
+            probePixelAccuracy: accuracy.pixels, captionAgreement: perImage.reduce(0, +) / Double(count),
+            captionAgreementPerAttribute: named.mapValues { _ in 0 }.merging(right.mapValues(Double.init)) { $1 }
+                .reduce(into: [:]) { $0[$1.key] = $1.value / Double(named[$1.key]!) },
+            targetRate: Double(anyTarget) / Double(count),
+            targetRatePerTarget: Dictionary(uniqueKeysWithValues: PortraitTarget.allCases.map {
+                ($0.rawValue, Double(targetHits[$0.rawValue] ?? 0) / Double(count)) }),
+            frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
+            frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
+            sampling: sampling)
+    }
+}

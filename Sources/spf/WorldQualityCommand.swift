@@ -1,0 +1,52 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+
+/// `spf world quality`: the quality figures of a world model folder (docs/portrait-world.md, issue 9 part 4).
+struct WorldQualityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quality",
+        abstract: "Measure a world model folder: probe accuracy, caption agreement of generations, target rate, Frechet distances.",
+        discussion: """
+            On held-out draws: the probe's accuracy on rendered images of its own mixture; the original model's \
+            generations for held-out pre-training captions, scored by the fraction of the attributes each caption \
+            names that the probe reads as named; the fraction of those generations (captions without targets) that \
+            show any target; Frechet distances of world-CLIP image embeddings, generated vs rendered (the same \
+            captions) and rendered vs rendered (another seed). Prints JSON; --json also writes it to a file.
+            """
+    )
+
+    @Option(help: "The world model folder (pipeline/, clip/, probe/).")
+    var world = "models/world"
+    @Option(help: "Images per measurement.")
+    var count = 256
+    @Option(help: "Denoising steps.")
+    var steps = 25
+    @Option(help: "Classifier-free guidance scale.")
+    var guidance = 5.0
+    @Option(help: "Write the report as JSON here.")
+    var json: String?
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() throws {
+        try runtime.apply()
+        guard (2...100_000).contains(count) else { throw InputError("--count must be in 2...100000, got \(count)") }
+        guard (1...1000).contains(steps) else { throw InputError("--steps must be in 1...1000, got \(steps)") }
+        if let json { try checkParentFolder(json, option: "--json") }
+        var sampling = SamplingSettings()
+        sampling.steps = steps
+        sampling.guidanceScale = guidance
+        let report = try WorldQuality.measure(world: world, count: count, sampling: sampling) {
+            FileHandle.standardError.write(Data("spf world quality: \($0)\n".utf8))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(report)
+        print(String(decoding: data, as: UTF8.self))
+        if let json {
+            let temporary = json + ".tmp"
+            try data.write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, json) == 0 else { throw InputError("--json \(json): cannot write") }
+        }
+    }
+}
