@@ -10,6 +10,7 @@ public struct DemoReport {
     public let settings: DemoSettings
     public let world: String
     public let evaluation: DemoRun.Evaluation
+    public let maps: SPFMapSnapshot
     public let seconds: Double
 
     /// metrics.json: the settings, the wall time, and every method's metrics.
@@ -45,6 +46,8 @@ public struct DemoReport {
         body.append(try grid(full: true))
         body.append("<h2>Base text alone: every model should still draw the original</h2>")
         body.append(try grid(full: false))
+        body.append("<h2>Where SPF-Portrait lets the model change: the control map</h2>")
+        body.append(try controlMaps())
         body.append("<h2>Training curves</h2>")
         body.append(try curves())
         body.append("<h2>Configuration</h2>")
@@ -110,8 +113,28 @@ public struct DemoReport {
     }
 
     func tile(_ images: Tensor, _ index: Int) throws -> String {
-        let png = try PNGWriter.encode(RGBImage(tensor: images.select(dim: 0, index: index)))
-        return "<td><img class=\"tile\" alt=\"image \(index)\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\"></td>"
+        try imageCell(RGBImage(tensor: images.select(dim: 0, index: index)), alt: "image \(index)")
+    }
+
+    func controlMaps() throws -> String {
+        var html = ["<p>Fine-tuning examples at timestep \(maps.timestep), through the finished SPF model: the Semantic-Aware "
+                    + "Fine Control Map M (bright: where the target lives, so where the response path is free to differ "
+                    + "from the original; dark: aligned to the original's attention and features) and the response path's "
+                    + "attention to the target phrase (mean over the SFCM layers, scaled to its maximum).</p>",
+                    "<table><tr><th>fine-tuning text</th><th>image</th><th>SFCM M</th><th>target attention</th></tr>"]
+        for example in maps.examples {
+            let control = try SPFMapSnapshot.overlay(example.image, map: example.controlMap, height: example.height, width: example.width)
+            let attention = try SPFMapSnapshot.overlay(example.image, map: example.targetAttention, height: example.height,
+                                                       width: example.width)
+            html.append("<tr><td class=\"caption\">\(escape(example.caption.base))<br><b>+ \(escape(example.caption.target))</b></td>"
+                        + (try [example.image, control, attention].map { try imageCell($0, alt: "map") }.joined()) + "</tr>")
+        }
+        html.append("</table>")
+        return html.joined(separator: "\n")
+    }
+
+    func imageCell(_ image: RGBImage, alt: String) throws -> String {
+        "<td><img class=\"tile\" alt=\"\(alt)\" src=\"data:image/png;base64,\(Data(try PNGWriter.encode(image)).base64EncodedString())\"></td>"
     }
 
     func curves() throws -> String {

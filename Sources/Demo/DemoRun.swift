@@ -85,11 +85,13 @@ public final class DemoRun {
         let evaluation = try evaluate([("naive", naive.path, try loadModel(naive, lora: false)),
                                        ("LoRA", lora.path, try loadModel(lora, lora: true)),
                                        ("SPF-Portrait", spf.path, try loadModel(spf, lora: false))])
+        log("control maps: SFCM and target attention of \(settings.shownMaps) fine-tuning examples")
+        let maps = try SPFMapSnapshot.compute(run: spf.path, count: settings.shownMaps, seed: settings.seed)
         let seconds = Date().timeIntervalSince(start)
         let metricsPath = path("metrics.json")
         try writeAtomically(try DemoReport.metricsJSON(settings: settings, methods: evaluation.methods, seconds: seconds),
                             to: metricsPath)
-        let report = DemoReport(settings: settings, world: world, evaluation: evaluation, seconds: seconds)
+        let report = DemoReport(settings: settings, world: world, evaluation: evaluation, maps: maps, seconds: seconds)
         let reportPath = path("report.html")
         try writeAtomically(Data(try report.html().utf8), to: reportPath)
         return Result(methods: evaluation.methods, reportPath: reportPath, metricsPath: metricsPath, seconds: seconds)

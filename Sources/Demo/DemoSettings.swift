@@ -28,6 +28,8 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     public var evaluationPairs = 32
     /// Pairs shown in the report's grids.
     public var shownPairs = 6
+    /// Fine-tuning examples whose SFCM and target attention the report overlays.
+    public var shownMaps = 4
     public var sampling = SamplingSettings()
     public var bootstrapReplicates = 1000
 
@@ -55,6 +57,9 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         guard evaluationPairs >= 2 else { throw DemoError("evaluation_pairs must be at least 2, got \(evaluationPairs)") }
         guard (1...evaluationPairs).contains(shownPairs) else {
             throw DemoError("shown_pairs must be in 1...evaluation_pairs (\(evaluationPairs)), got \(shownPairs)")
+        }
+        guard (1...64).contains(shownMaps), shownMaps <= trainingImages else {
+            throw DemoError("shown_maps must be in 1...64 and at most training_images, got \(shownMaps)")
         }
         guard sampling.steps > 0, sampling.size % 8 == 0, sampling.batchSize > 0 else {
             throw DemoError("sampling: steps and batch_size must be positive and size a multiple of 8")

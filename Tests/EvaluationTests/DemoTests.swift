@@ -109,9 +109,11 @@ final class DemoTests: XCTestCase {
         let html = try String(contentsOfFile: result.reportPath, encoding: .utf8)
         XCTAssertTrue(html.contains("<table id=\"metrics\">"))
         for name in ["naive", "LoRA", "SPF-Portrait", "Seg-Cons", "CLIP-T", "target detected"] { XCTAssertTrue(html.contains(name), name) }
-        // Every image: a PNG of the sampling size (original + 3 models, full and base grids, shown pairs each).
+        // Every image: a PNG of the sampling size (original + 3 models, full and base grids, shown pairs each; then
+        // image, SFCM and target attention of the shown fine-tuning examples).
         let images = html.components(separatedBy: "src=\"data:image/png;base64,").dropFirst()
-        XCTAssertEqual(images.count, 2 * settings.shownPairs * 4)
+        XCTAssertEqual(images.count, 2 * settings.shownPairs * 4 + 3 * settings.shownMaps)
+        XCTAssertTrue(html.contains("SFCM M") && html.contains("target attention"))
         for image in images {
             let encoded = String(image.prefix { $0 != "\"" })
             let png = try XCTUnwrap(Data(base64Encoded: encoded))

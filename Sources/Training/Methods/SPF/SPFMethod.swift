@@ -29,6 +29,8 @@ public final class SPFMethod: TrainingMethod {
     let controlMap: SPFControlMap
     let losses: SPFAlignmentLosses
     let layerNames: (tc: [String], fg: [String], sfcm: [String], all: [String])
+    /// The cross-attention layers whose phrase maps build the SFCM (visualisation reads their captures).
+    public var sfcmLayerNames: [String] { layerNames.sfcm }
     private var groupCache: [String: SPFPromptGroups] = [:]
     private var eosCache: [String: Int] = [:]
 
