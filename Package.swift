@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Torch", "NN",
-                                                           "Demo", "StableDiffusion", "Training"]),
+                                                           "Demo", "StableDiffusion", "Training", "SafeTensors"]),
         .testTarget(name: "WorldModelsTests",
                     dependencies: ["WorldModels", "PortraitWorld", "StableDiffusion", "Training", "Tokenizers", "Torch", "NN",
                                    "SafeTensors", "spf"]),

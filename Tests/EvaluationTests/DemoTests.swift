@@ -23,7 +23,8 @@ enum TinyWorld {
         plan.unetImages = 2
         plan.evaluationImages = 2
         let run = try WorldPretraining(out: out, plan: plan, resume: false, vocabulary: vocabulary)
-        _ = try run.run(Set(WorldStageName.allCases))
+        let outcome = try run.run(Set(WorldStageName.allCases))
+        try run.recordInvocation(command: "spf world pretrain --size tiny --steps 1 (tests)", seconds: 0, outcome: outcome)
         return out
     }
 

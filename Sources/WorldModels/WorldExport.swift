@@ -1,0 +1,80 @@
+import Foundation
+import PortraitWorld
+import SafeTensors
+import Torch
+
+/// `spf world export`: the shipped copy of a finished pretraining run (what `models/world` holds): the pipeline,
+/// CLIP and probe folders with every weight file converted to float16 (half the bytes; the models run in
+/// float32 and widen the stored values on load), and the run's records - plan.json, manifest.json, README.md,
+/// and each stage's metrics.jsonl and summary - so that the folder says exactly how it was made. Without
+/// checkpoints, the rendered data or the stage folders' weights. Written to a hidden sibling and renamed into
+/// place; an existing destination is replaced only when it is itself an export (has export.json).
+public enum WorldExport {
+    public static let folders = ["pipeline", "clip", "probe"]
+    public static let records = ["plan.json", "manifest.json", "README.md"]
+    public static let stageRecords = ["metrics.jsonl", "summary.json", "accuracy_held_out.json", "config.json"]
+
+    public struct Summary: Codable, Sendable {
+        public var source: String
+        public var dtype: String
+        public var files: [String: Int]
+        public var bytes: Int
+    }
+
+    public static func write(run: String, to out: String, dtype: DType = .float16, command: String) throws -> Summary {
+        let manager = FileManager.default
+        func runPath(_ relative: String) -> String { (run as NSString).appendingPathComponent(relative) }
+        for folder in folders where !manager.fileExists(atPath: runPath(folder)) {
+            throw WorldError("\(run) has no \(folder)/: export a finished `spf world pretrain` run")
+        }
+        guard manager.fileExists(atPath: runPath("stages/unet/model")) else {
+            throw WorldError("\(run): the UNet stage has not finished (no stages/unet/model); nothing to ship")
+        }
+        if manager.fileExists(atPath: out), !manager.fileExists(atPath: (out as NSString).appendingPathComponent("export.json")) {
+            throw WorldError("\(out) exists and is not a world export; choose another --out")
+        }
+        let parent = (URL(fileURLWithPath: out).standardizedFileURL.deletingLastPathComponent().path)
+        let temporary = (parent as NSString).appendingPathComponent(".\((out as NSString).lastPathComponent).\(UUID().uuidString).partial")
+        defer { try? manager.removeItem(atPath: temporary) }
+        var files: [String: Int] = [:]
+        for folder in folders {
+            let source = runPath(folder)
+            guard let enumerator = manager.enumerator(atPath: source) else { throw WorldError("\(source): cannot list") }
+            for case let relative as String in enumerator {
+                let from = (source as NSString).appendingPathComponent(relative)
+                let to = ((temporary as NSString).appendingPathComponent(folder) as NSString).appendingPathComponent(relative)
+                var isDirectory: ObjCBool = false
+                manager.fileExists(atPath: from, isDirectory: &isDirectory)
+                if isDirectory.boolValue { continue }
+                try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                if relative.hasSuffix(".safetensors") {
+                    let header = try SafeTensorsFile(path: from)
+                    let tensors = try SafeTensors.load(from).mapValues { $0.dtype.isFloatingPoint ? try $0.to(dtype) : $0 }
+                    try SafeTensors.save(tensors, metadata: header.metadata.isEmpty ? ["format": "pt"] : header.metadata, to: to)
+                } else {
+                    try manager.copyItem(atPath: from, toPath: to)
+                }
+                files["\(folder)/\(relative)"] = (try manager.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+            }
+        }
+        for record in records where manager.fileExists(atPath: runPath(record)) {
+            try manager.copyItem(atPath: runPath(record), toPath: (temporary as NSString).appendingPathComponent(record))
+        }
+        for stage in WorldStageName.allCases {
+            for record in stageRecords where manager.fileExists(atPath: runPath("stages/\(stage.rawValue)/\(record)")) {
+                let to = (temporary as NSString).appendingPathComponent("logs/\(stage.rawValue)/\(record)")
+                try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try manager.copyItem(atPath: runPath("stages/\(stage.rawValue)/\(record)"), toPath: to)
+            }
+        }
+        let summary = Summary(source: run, dtype: "\(dtype)", files: files, bytes: files.values.reduce(0, +))
+        try writeJSON(summary, to: (temporary as NSString).appendingPathComponent("export.json"))
+        var readme = (try? String(contentsOfFile: runPath("README.md"), encoding: .utf8)) ?? "# PortraitWorld foundation models\n"
+        readme += "\nThis folder is `\(command)` of that run: weights in \(dtype) (\(summary.bytes) bytes), the training logs "
+            + "under logs/<stage>/ (metrics.jsonl, summary.json), plan.json and manifest.json.\n"
+        try Data(readme.utf8).write(to: URL(fileURLWithPath: (temporary as NSString).appendingPathComponent("README.md")))
+        if manager.fileExists(atPath: out) { try manager.removeItem(atPath: out) }
+        try manager.moveItem(atPath: temporary, toPath: out)
+        return summary
+    }
+}
