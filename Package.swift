@@ -104,7 +104,8 @@ let package = Package(
                                "Training"]),
         // `spf demo`: the fine-tuning set, naive / LoRA / SPF from one stage 1, evaluation, report.html.
         .target(name: "Demo",
-                dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Training", "StableDiffusion", "Imaging", "Torch"]),
+                dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Training", "StableDiffusion", "Imaging", "Torch",
+                               "RunLogs"]),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import PortraitWorld
+import RunLogs
 import StableDiffusion
 import Torch
 import Training
@@ -177,12 +178,8 @@ public final class DemoRun {
     }
 
     func writeAtomically(_ data: Data, to target: String) throws {
-        let temporary = target + ".tmp-\(UUID().uuidString.prefix(8))"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        // rename(2) replaces the old file in one step: a reader sees the old report or the new one, never half.
-        guard rename(temporary, target) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw DemoError("\(target): cannot write (\(String(cString: strerror(errno))))")
-        }
+        // A reader (or a crash) sees the old report or the new one, never half of one.
+        try replaceAtomically(path: target, with: [UInt8](data))
     }
+
 }

@@ -10,7 +10,7 @@ import Darwin
 /// one, never a mix: the bytes go to a temporary sibling, which is fsync'd and renamed over `path`.
 /// The same scheme as `SafeTensors.writeAtomically`, repeated here because this module must not depend
 /// on Torch.
-func replaceAtomically(path: String, with bytes: [UInt8]) throws {
+public func replaceAtomically(path: String, with bytes: [UInt8]) throws {
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import RunLogs
 import PortraitWorld
 import StableDiffusion
 import Torch
@@ -79,9 +80,7 @@ struct EvalCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let temporary = json + ".tmp"
-            try encoder.encode(metrics).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, json) == 0 else { throw InputError("--json \(json): cannot write") }
+            try replaceAtomically(path: json, with: [UInt8](encoder.encode(metrics)))
         }
     }
 }

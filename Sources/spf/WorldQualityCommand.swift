@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import RunLogs
 
 /// `spf world quality`: the quality figures of a world model folder (docs/portrait-world.md, issue 9 part 4).
 struct WorldQualityCommand: ParsableCommand {
@@ -44,9 +45,7 @@ struct WorldQualityCommand: ParsableCommand {
         let data = try encoder.encode(report)
         print(String(decoding: data, as: UTF8.self))
         if let json {
-            let temporary = json + ".tmp"
-            try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, json) == 0 else { throw InputError("--json \(json): cannot write") }
+            try replaceAtomically(path: json, with: [UInt8](data))
         }
     }
 }
