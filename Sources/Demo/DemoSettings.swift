@@ -13,14 +13,14 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     public var batchSize = 8
     /// Stage 1, which is also naive fine-tuning: standard fine-tuning on the full text.
     public var naiveSteps = 150
-    public var naiveLearningRate = 2e-4
+    public var naiveLearningRate = 1e-3
     public var trainable: TrainableSet = .crossAttention
     public var loraSteps = 150
-    public var loraLearningRate = 2e-3
+    public var loraLearningRate = 5e-3
     public var loraRank = 4
     /// SPF-Portrait stage 2, initialised from stage 1.
     public var spfSteps = 60
-    public var spfLearningRate = 2e-4
+    public var spfLearningRate = 5e-4
     /// Cross-attention resolutions of the SFCM (the world UNet's are 1/1 and 1/2 of the 16x16 latents).
     public var sfcmLayers = ["1/1", "1/2"]
     public var lambdaEnh = 0.1
@@ -30,7 +30,12 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     public var shownPairs = 6
     /// Fine-tuning examples whose SFCM and target attention the report overlays.
     public var shownMaps = 4
-    public var sampling = SamplingSettings()
+    /// 15 DDIM steps: the evaluation's 7 image sets are most of the demo's time.
+    public var sampling: SamplingSettings = {
+        var sampling = SamplingSettings()
+        sampling.steps = 15
+        return sampling
+    }()
     public var bootstrapReplicates = 1000
 
     enum CodingKeys: String, CodingKey {

@@ -25,7 +25,10 @@ public struct Bootstrap: Sendable {
         self.seed = seed
     }
 
-    public func estimate(count n: Int, _ statistic: ([Int]) throws -> Double) rethrows -> Estimate {
+    /// `biasCorrected`: shift the percentile interval by the bootstrap's bias (the replicates' mean minus the
+    /// estimate). A set statistic like the Frechet distance grows when a resample repeats pairs (fewer distinct
+    /// images, noisier covariances), so its plain percentile interval can sit above the estimate itself.
+    public func estimate(count n: Int, biasCorrected: Bool = false, _ statistic: ([Int]) throws -> Double) rethrows -> Estimate {
         let value = try statistic(Array(0..<n))
         guard n > 1, replicates > 1 else { return Estimate(value: value, low: value, high: value) }
         var rng = SplitMix64(seed: seed, stream: 0)
@@ -36,12 +39,13 @@ public struct Bootstrap: Sendable {
             samples.append(try statistic(draw))
         }
         samples.sort()
+        let bias = biasCorrected ? samples.reduce(0, +) / Double(samples.count) - value : 0
         func quantile(_ q: Double) -> Double {
             let position = q * Double(samples.count - 1)
             let lower = Int(position.rounded(.down)), upper = Int(position.rounded(.up))
             return samples[lower] + (samples[upper] - samples[lower]) * (position - Double(lower))
         }
-        return Estimate(value: value, low: quantile(0.025), high: quantile(0.975))
+        return Estimate(value: value, low: quantile(0.025) - bias, high: quantile(0.975) - bias)
     }
 
     /// The mean of per-pair values.

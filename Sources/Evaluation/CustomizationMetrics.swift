@@ -61,7 +61,7 @@ public struct CustomizationMetrics: Codable, Equatable, Sendable {
         func preservation(_ candidate: ImageObservations, _ images: Tensor) throws -> PreservationMetrics {
             var frechet = bootstrap
             frechet.replicates = min(bootstrap.replicates, frechetReplicates)
-            let fd = try frechet.estimate(count: n) { draw in
+            let fd = try frechet.estimate(count: n, biasCorrected: true) { draw in
                 try FrechetDistance.between(draw.map { reference.clip[$0] }, draw.map { candidate.clip[$0] })
             }
             return PreservationMetrics(

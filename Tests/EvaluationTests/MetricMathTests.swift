@@ -67,6 +67,20 @@ final class MetricMathTests: XCTestCase {
         XCTAssertEqual(first.value, values.reduce(0, +) / 40, accuracy: 1e-12)
     }
 
+    /// The Frechet distance of resampled sets is biased upwards (repeated pairs); the corrected interval is the
+    /// percentile interval moved down by that bias, so it is centred on the estimate's side again.
+    func testBiasCorrectedIntervalShiftsByTheBootstrapBias() throws {
+        let a = points(24, 4, seed: 6), b = points(24, 4, seed: 7)
+        let statistic = { (draw: [Int]) throws -> Double in try FrechetDistance.between(draw.map { a[$0] }, draw.map { b[$0] }) }
+        let plain = try Bootstrap(replicates: 200, seed: 1).estimate(count: 24, statistic)
+        let corrected = try Bootstrap(replicates: 200, seed: 1).estimate(count: 24, biasCorrected: true, statistic)
+        XCTAssertEqual(plain.value, corrected.value)
+        XCTAssertLessThan(corrected.low, plain.low, "resampling with repeats inflates the distance: the shift is down")
+        XCTAssertEqual(plain.high - plain.low, corrected.high - corrected.low, accuracy: 1e-9)
+        XCTAssertLessThan(corrected.low, corrected.value)
+        XCTAssertGreaterThan(corrected.high, corrected.value)
+    }
+
     func observations(_ attributes: [[Int]], labels: [[UInt8]], clip: [[Double]]) -> ImageObservations {
         ImageObservations(clip: clip, attributes: attributes, labels: labels)
     }
