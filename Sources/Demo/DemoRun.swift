@@ -80,6 +80,7 @@ public final class DemoRun {
             config.learningRate = self.settings.spfLearningRate
             config.spf.sfcmLayers = self.settings.sfcmLayers
             config.spf.lambdaEnh = self.settings.lambdaEnh
+            config.spf.phraseMapNormalize = self.settings.phraseMapNormalize
             config.spf.clipModel = self.worldPath("clip")
         }
 

@@ -24,6 +24,9 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     /// Cross-attention resolutions of the SFCM (the world UNet's are 1/1 and 1/2 of the 16x16 latents).
     public var sfcmLayers = ["1/1", "1/2"]
     public var lambdaEnh = 0.1
+    /// `spf.phrase_map_normalize` of the SPF run: "mass", because the world UNet's attention is diffuse and the
+    /// paper's max-normalisation gives M = 0 there (docs/evaluation.md); with "mass" M covers the hat.
+    public var phraseMapNormalize: PhraseMapNormalize = .mass
     /// Held-out prompt/seed pairs each model is measured on.
     public var evaluationPairs = 32
     /// Pairs shown in the report's grids.
@@ -43,7 +46,7 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         case naiveSteps = "naive_steps", naiveLearningRate = "naive_learning_rate", trainable
         case loraSteps = "lora_steps", loraLearningRate = "lora_learning_rate", loraRank = "lora_rank"
         case spfSteps = "spf_steps", spfLearningRate = "spf_learning_rate", sfcmLayers = "sfcm_layers"
-        case lambdaEnh = "lambda_enh", evaluationPairs = "evaluation_pairs", shownPairs = "shown_pairs", sampling
+        case lambdaEnh = "lambda_enh", phraseMapNormalize = "phrase_map_normalize", evaluationPairs = "evaluation_pairs", shownPairs = "shown_pairs", sampling
         case bootstrapReplicates = "bootstrap_replicates"
     }
 

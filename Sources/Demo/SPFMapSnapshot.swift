@@ -24,7 +24,7 @@ public struct SPFMapSnapshot {
     /// `run`: a finished `method = "spf"` run (its config.json, last checkpoint and dataset).
     public static func compute(run: String, count: Int, timestep: Int = 500, seed: UInt64 = 0) throws -> SPFMapSnapshot {
         let folder = RunFolder(path: run)
-        var config = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: folder.file("config.json"))))
+        var config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
         config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
         let models = try TrainingModels.load(config)
         let method = try SPFMethod(models: models, config: config)

@@ -194,3 +194,30 @@ final class SPFMethodTests: TinyRunTestCase {
         XCTAssertLessThan(b.distance, a.distance, "w/o SFCM \(b.distance) vs SFCM \(a.distance)")
     }
 }
+
+/// `phrase_map_normalize`: with diffuse attention (every phrase spread evenly), max-normalised maps are 1 everywhere
+/// and their weighted sum wipes out the noise difference (M = 0, which is "w/o SFCM"); as probability mass they sum
+/// to at most 1 at a pixel and M keeps the noise difference's peak.
+final class SPFControlMapNormalizationTests: XCTestCase {
+    func testDiffuseAttentionKeepsTheMapOnlyAsMass() throws {
+        let (b, c, h, w, phrases) = (1, 4, 4, 4, 5)
+        var difference = [Float](repeating: 0, count: b * c * h * w)
+        for channel in 0..<c { difference[channel * h * w + 5] = 1 }  // the target's pixel (1, 1)
+        let response = try Tensor(difference, shape: [b, c, h, w])
+        let reference = try Tensor.zeros([b, c, h, w])
+        // Each phrase holds 1/8 of the attention at every pixel (the rest on BOS/EOS/padding).
+        let maps = try Tensor([Float](repeating: 0.125, count: b * phrases * h * w), shape: [b, phrases, h, w])
+        let weights = try Tensor([Float](repeating: 1, count: b * phrases), shape: [b, phrases])
+        var settings = SPFSettings()
+        settings.phraseMapNormalize = .max
+        let max = try SPFControlMap(settings: settings)(responsePrediction: response, referencePrediction: reference,
+                                                        phraseMaps: [maps], weights: weights)
+        XCTAssertEqual(try max.abs().sum().item(), 0, "sum of 5 maps of 1 everywhere exceeds ND <= 1")
+        settings.phraseMapNormalize = .mass
+        let mass = try SPFControlMap(settings: settings)(responsePrediction: response, referencePrediction: reference,
+                                                         phraseMaps: [maps], weights: weights)
+        let values = try mass.reshape([-1]).toArray(Float.self)
+        XCTAssertEqual(values[5], 1, accuracy: 1e-6, "ND 1 - mass 0.625, renormalised to 1")
+        XCTAssertEqual(values.enumerated().filter { $0.offset != 5 }.map(\.element).max() ?? 1, 0, "elsewhere ND is 0")
+    }
+}

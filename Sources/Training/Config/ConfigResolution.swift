@@ -48,9 +48,13 @@ public enum ConfigResolution {
     /// A saved run's configuration (its config.json) with overrides limited to `resumableFields`.
     public static func resolveResumed(savedConfig path: String, overrides: [Override]) throws -> TrainingConfig {
         guard let data = FileManager.default.contents(atPath: path),
-              var values = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+              let saved = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigError(source: path, "cannot read the saved configuration of the run to resume")
         }
+        // Over the defaults: a field added after the run was saved takes its default, which is chosen to be the
+        // behaviour the run had (e.g. spf.phrase_map_normalize = "max").
+        var values = try dictionary(TrainingConfig())
+        try merge(saved, into: &values, source: path)
         for override in overrides {
             guard resumableFields.contains(override.key) else {
                 throw ConfigError(field: override.key, source: override.source,
@@ -198,6 +202,7 @@ public enum ConfigResolution {
         "spf.nd": NoiseDifference.allCases.map(\.rawValue),
         "spf.phrase_weights": PhraseWeighting.allCases.map(\.rawValue),
         "spf.resize": MapResize.allCases.map(\.rawValue),
+        "spf.phrase_map_normalize": PhraseMapNormalize.allCases.map(\.rawValue),
         "spf.replaced_phrase": ReplacedPhrase.allCases.map(\.rawValue),
         "spf.enhance_mode": EnhanceMode.allCases.map(\.rawValue),
     ]

@@ -25,6 +25,10 @@ public struct SPFSettings: Codable, Equatable, Sendable {
     public var nd: NoiseDifference = .abs
     /// Min-max normalise the noise difference per sample.
     public var ndNormalize = true
+    /// Phrase maps Ahat_p: each divided by its own max ("max", the paper's step) or kept as attention probability
+    /// mass ("mass": over phrases they sum to <= 1 at a pixel). With diffuse attention, max-normalised maps are
+    /// ~1 everywhere and their weighted sum over a caption's phrases exceeds ND at every pixel, giving M = 0.
+    public var phraseMapNormalize: PhraseMapNormalize = .max
     /// Phrase weights w_p: CLIP cosine distance of the phrase to the target ("clip") or 1 ("uniform").
     public var phraseWeights: PhraseWeighting = .clip
     /// Divide the phrase weights of a sample by their largest.
@@ -60,7 +64,7 @@ public struct SPFSettings: Codable, Equatable, Sendable {
         case lambdaDiff = "lambda_diff", lambdaTc = "lambda_tc", lambdaFg = "lambda_fg", lambdaEnh = "lambda_enh"
         case sfcm, sfcmLayers = "sfcm_layers", nd, ndNormalize = "nd_normalize", phraseWeights = "phrase_weights"
         case phraseWeightsNormalize = "phrase_weights_normalize", blurSigma = "blur_sigma"
-        case sfcmRenormalize = "sfcm_renormalize", resize
+        case sfcmRenormalize = "sfcm_renormalize", resize, phraseMapNormalize = "phrase_map_normalize"
         case tcLayers = "tc_layers", fgLayers = "fg_layers", padGroup = "pad_group", replacedPhrase = "replaced_phrase"
         case enhanceMode = "enhance_mode", enhanceTMax = "enhance_t_max", clipModel = "clip_model"
     }
@@ -79,5 +83,6 @@ public struct SPFSettings: Codable, Equatable, Sendable {
 public enum NoiseDifference: String, Codable, Sendable, CaseIterable { case abs, squared }
 public enum PhraseWeighting: String, Codable, Sendable, CaseIterable { case clip, uniform }
 public enum MapResize: String, Codable, Sendable, CaseIterable { case bilinear, nearest }
+public enum PhraseMapNormalize: String, Codable, Sendable, CaseIterable { case max, mass }
 public enum ReplacedPhrase: String, Codable, Sendable, CaseIterable { case exclude, target }
 public enum EnhanceMode: String, Codable, Sendable, CaseIterable { case difference, directional, direct }

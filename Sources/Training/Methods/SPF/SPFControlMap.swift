@@ -33,7 +33,9 @@ public struct SPFControlMap {
             var sum = try resize(first.detach().to(.float32), height, width)
             for maps in phraseMaps.dropFirst() { sum = try sum + resize(maps.detach().to(.float32), height, width) }
             var phrases = try sum / Double(phraseMaps.count)  // [B, P, H, W]
-            phrases = try phrases / (phrases.amax(dims: [2, 3], keepDim: true) + Self.epsilon)
+            if settings.phraseMapNormalize == .max {
+                phrases = try phrases / (phrases.amax(dims: [2, 3], keepDim: true) + Self.epsilon)
+            }
             let batch = nd.shape[0], slots = phrases.shape[1]
             let pollution = try (phrases * weights.to(.float32).reshape([batch, slots, 1, 1])).sum(dims: [1], keepDim: true)
             var map = try (nd - pollution).clamp(min: 0, max: 1)
