@@ -156,7 +156,7 @@ public final class DemoRun {
                                                   seed: settings.seed &+ 1_000_000)
         let seeds = prompts.map(\.seed)
         let bases = prompts.map(\.caption.base), fulls = prompts.map(\.caption.fullText)
-        let evaluator = try WorldEvaluator(clipFolder: worldPath("clip"), probeFolder: worldPath("probe"))
+        let evaluator = try WorldEvaluator(world: world)
         func generate(_ what: String, _ pipeline: StableDiffusionPipeline, _ texts: [String]) throws -> Tensor {
             log("generating \(texts.count) images: \(what)")
             return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: settings.sampling) {

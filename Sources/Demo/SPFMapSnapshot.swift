@@ -38,10 +38,10 @@ public struct SPFMapSnapshot {
                 embeddings[text] = try models.textEncoder(Tensor(ids.map(Int64.init), shape: [1, ids.count])).lastHiddenState
                     .squeeze(dim: 0)
             }
-            let parameters = try models.vae.encode(pixels).parameters
-            let batch = TrainingBatch(records: records, latentParameters: parameters, embeddings: embeddings,
+            let posterior = try models.vae.encode(pixels)
+            let batch = TrainingBatch(records: records, latentParameters: posterior.parameters, embeddings: embeddings,
                                       step: config.spf.stage1Steps)
-            let latents = try models.vae.encode(pixels).mean * method.objective.scalingFactor
+            let latents = try posterior.mean * method.objective.scalingFactor
             let generator = try Generator(seed: seed)
             let draw = try method.objective.draw(latents: latents, noise: latents.randnLike(generator: generator),
                                                  timesteps: Tensor([Int64](repeating: Int64(timestep), count: records.count),

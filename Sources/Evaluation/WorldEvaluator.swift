@@ -44,6 +44,12 @@ public final class WorldEvaluator {
                   probe: try AttributeProbe.load(folder: probeFolder))
     }
 
+    /// A world model folder's `clip/` and `probe/` (what `spf world export` ships as models/world).
+    public convenience init(world: String) throws {
+        try self.init(clipFolder: (world as NSString).appendingPathComponent("clip"),
+                      probeFolder: (world as NSString).appendingPathComponent("probe"))
+    }
+
     public func observe(_ images: Tensor) throws -> ImageObservations {
         try checkImages(images)
         var result = ImageObservations(clip: [], attributes: [], labels: [])

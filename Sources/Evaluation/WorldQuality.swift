@@ -47,11 +47,9 @@ public enum WorldQuality {
 
     public static func measure(world: String, count: Int, sampling: SamplingSettings,
                                progress: (String) -> Void = { _ in }) throws -> WorldQualityReport {
-        let evaluator = try WorldEvaluator(clipFolder: (world as NSString).appendingPathComponent("clip"),
-                                           probeFolder: (world as NSString).appendingPathComponent("probe"))
+        let evaluator = try WorldEvaluator(world: world)
         let pipeline = try StableDiffusionPipeline.load(path: (world as NSString).appendingPathComponent("pipeline"))
-        let classes = AttributeClass.all
-        let column = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($0.element.name, $0.offset) })
+        let column = Dictionary(uniqueKeysWithValues: AttributeClass.all.enumerated().map { ($0.element.name, $0.offset) })
 
         progress("probe on \(count) rendered held-out images")
         let probeExamples = try RenderedExamples(kind: .probe, seed: 0).heldOut()
@@ -101,8 +99,7 @@ public enum WorldQuality {
         return WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
             probePixelAccuracy: accuracy.pixels, captionAgreement: perImage.reduce(0, +) / Double(count),
-            captionAgreementPerAttribute: named.mapValues { _ in 0 }.merging(right.mapValues(Double.init)) { $1 }
-                .reduce(into: [:]) { $0[$1.key] = $1.value / Double(named[$1.key]!) },
+            captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
             targetRate: Double(anyTarget) / Double(count),
             targetRatePerTarget: Dictionary(uniqueKeysWithValues: PortraitTarget.allCases.map {
                 ($0.rawValue, Double(targetHits[$0.rawValue] ?? 0) / Double(count)) }),

@@ -35,10 +35,7 @@ struct EvalCommand: ParsableCommand {
     var pairs = 32
     @Option(help: "Seed of the prompts (prompt i uses seed + i).")
     var seed: UInt64 = 1_000_000
-    @Option(help: "Denoising steps.")
-    var steps = 25
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = 5.0
+    @OptionGroup var sampling: SamplingOptions
     @Option(help: "Write the metrics as JSON here.")
     var json: String?
     @OptionGroup var runtime: RuntimeOptions
@@ -47,14 +44,10 @@ struct EvalCommand: ParsableCommand {
         try runtime.apply()
         guard (customized == nil) != (lora == nil) else { throw InputError("give either --customized or --lora") }
         guard (2...10_000).contains(pairs) else { throw InputError("--pairs must be in 2...10000, got \(pairs)") }
-        guard (1...1000).contains(steps) else { throw InputError("--steps must be in 1...1000, got \(steps)") }
         let target = try parseTarget(target)
         if let json { try checkParentFolder(json, option: "--json") }
-        var sampling = SamplingSettings()
-        sampling.steps = steps
-        sampling.guidanceScale = guidance
-        let evaluator = try WorldEvaluator(clipFolder: (world as NSString).appendingPathComponent("clip"),
-                                           probeFolder: (world as NSString).appendingPathComponent("probe"))
+        let settings = try sampling.settings()
+        let evaluator = try WorldEvaluator(world: world)
         let originalModel = try StableDiffusionPipeline.load(path: original)
         let customizedModel: StableDiffusionPipeline
         if let lora {
@@ -67,7 +60,7 @@ struct EvalCommand: ParsableCommand {
         let seeds = prompts.map(\.seed)
         func generate(_ label: String, _ pipeline: StableDiffusionPipeline, _ texts: [String]) throws -> Tensor {
             let progress = ProgressReporter(label: label)
-            return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: sampling) {
+            return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: settings) {
                 progress.update($0, of: texts.count)
             }
         }

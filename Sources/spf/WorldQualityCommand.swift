@@ -21,10 +21,7 @@ struct WorldQualityCommand: ParsableCommand {
     var world = "models/world"
     @Option(help: "Images per measurement.")
     var count = 256
-    @Option(help: "Denoising steps.")
-    var steps = 25
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = 5.0
+    @OptionGroup var sampling: SamplingOptions
     @Option(help: "Write the report as JSON here.")
     var json: String?
     @OptionGroup var runtime: RuntimeOptions
@@ -32,12 +29,9 @@ struct WorldQualityCommand: ParsableCommand {
     func run() throws {
         try runtime.apply()
         guard (2...100_000).contains(count) else { throw InputError("--count must be in 2...100000, got \(count)") }
-        guard (1...1000).contains(steps) else { throw InputError("--steps must be in 1...1000, got \(steps)") }
         if let json { try checkParentFolder(json, option: "--json") }
-        var sampling = SamplingSettings()
-        sampling.steps = steps
-        sampling.guidanceScale = guidance
-        let report = try WorldQuality.measure(world: world, count: count, sampling: sampling) {
+        let settings = try sampling.settings()
+        let report = try WorldQuality.measure(world: world, count: count, sampling: settings) {
             FileHandle.standardError.write(Data("spf world quality: \($0)\n".utf8))
         }
         let encoder = JSONEncoder()
