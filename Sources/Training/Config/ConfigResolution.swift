@@ -87,6 +87,11 @@ public enum ConfigResolution {
 
     /// TOML text as nested dictionaries; errors carry `source` and the line and column.
     public static func parseTOML(_ text: String, source path: String) throws -> [String: Any] {
+        if let bad = TOMLHeaderCheck.firstMalformedHeader(in: text) {
+            let saw = bad.character.map { "'\($0.escaped(asASCII: true))'" } ?? "the end"
+            throw ConfigError(source: path, "line \(bad.line), column \(bad.column): a table header must start with a "
+                              + "key (a bare key or a quoted one), saw \(saw)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
