@@ -27,8 +27,15 @@ public enum WorldExport {
         for folder in folders where !manager.fileExists(atPath: runPath(folder)) {
             throw WorldError("\(run) has no \(folder)/: export a finished `spf world pretrain` run")
         }
-        guard manager.fileExists(atPath: runPath("stages/unet/model")) else {
-            throw WorldError("\(run): the UNet stage has not finished (no stages/unet/model); nothing to ship")
+        let plan: WorldModelPlan
+        do {
+            plan = try JSONDecoder().decode(WorldModelPlan.self, from: Data(contentsOf: URL(fileURLWithPath: runPath("plan.json"))))
+        } catch {
+            throw WorldError("\(runPath("plan.json")): cannot read the run's plan (\(error))")
+        }
+        let unetFinal = plan.unetPhases[plan.unetPhases.count - 1].folder + "/model"
+        guard manager.fileExists(atPath: runPath(unetFinal)) else {
+            throw WorldError("\(run): the UNet stage has not finished (no \(unetFinal)); nothing to ship")
         }
         if manager.fileExists(atPath: out), !manager.fileExists(atPath: (out as NSString).appendingPathComponent("export.json")) {
             throw WorldError("\(out) exists and is not a world export; choose another --out")
@@ -60,11 +67,13 @@ public enum WorldExport {
         for record in records where manager.fileExists(atPath: runPath(record)) {
             try manager.copyItem(atPath: runPath(record), toPath: (temporary as NSString).appendingPathComponent(record))
         }
-        for stage in WorldStageName.allCases {
-            for record in stageRecords where manager.fileExists(atPath: runPath("stages/\(stage.rawValue)/\(record)")) {
-                let to = (temporary as NSString).appendingPathComponent("logs/\(stage.rawValue)/\(record)")
+        let stageNames = WorldStageName.allCases.map(\.rawValue)
+            + plan.unetPhases.dropFirst().map { ($0.folder as NSString).lastPathComponent }
+        for stage in stageNames {
+            for record in stageRecords where manager.fileExists(atPath: runPath("stages/\(stage)/\(record)")) {
+                let to = (temporary as NSString).appendingPathComponent("logs/\(stage)/\(record)")
                 try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try manager.copyItem(atPath: runPath("stages/\(stage.rawValue)/\(record)"), toPath: to)
+                try manager.copyItem(atPath: runPath("stages/\(stage)/\(record)"), toPath: to)
             }
         }
         let summary = Summary(source: run, dtype: "\(dtype)", files: files, bytes: files.values.reduce(0, +))

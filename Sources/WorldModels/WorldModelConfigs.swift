@@ -73,6 +73,9 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var vaeTraining: StageSettings
     public var clipTraining: StageSettings
     public var unetTraining: StageSettings
+    /// Continuations of the UNet stage added later (`spf world pretrain --resume --extend-unet`): each a warm
+    /// restart from the previous phase's weights with its own schedule. Absent in plans made before them.
+    public var unetExtensions: [StageSettings]?
     public var probeTraining: StageSettings
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
@@ -88,7 +91,14 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case vae, clip, unet, probe, seed
         case vaeTraining = "vae_training", clipTraining = "clip_training", unetTraining = "unet_training"
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
-        case klWeight = "kl_weight", evaluationImages = "evaluation_images"
+        case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
+    }
+
+    /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
+    /// stage), then stages/unet-ext1, stages/unet-ext2, ... The last phase's `model` folder is the trained UNet.
+    public var unetPhases: [(folder: String, settings: StageSettings)] {
+        [("stages/unet", unetTraining)]
+            + (unetExtensions ?? []).enumerated().map { ("stages/unet-ext\($0.offset + 1)", $0.element) }
     }
 
     public static func vaeConfig(channels: [Int], groups: Int) -> AutoencoderKLConfig {

@@ -28,7 +28,7 @@ public enum WorldStageName: String, CaseIterable, Codable, Sendable {
 /// ```
 public final class WorldPretraining {
     public let out: String
-    public let plan: WorldModelPlan
+    public private(set) var plan: WorldModelPlan
     public let vocabulary: String
     public var log: (String) -> Void = { _ in }
     public var progress: (StageLoop.Progress) -> Void = { _ in }
@@ -69,7 +69,8 @@ public final class WorldPretraining {
     public func path(_ relative: String) -> String { (out as NSString).appendingPathComponent(relative) }
     func stageFolder(_ stage: WorldStageName) -> String { path("stages/\(stage.rawValue)") }
     func finalWeights(_ stage: WorldStageName) -> String {
-        stage == .unet ? path("stages/unet/model") : path("stages/\(stage.rawValue)/model.safetensors")
+        stage == .unet ? path(plan.unetPhases[plan.unetPhases.count - 1].folder + "/model")
+            : path("stages/\(stage.rawValue)/model.safetensors")
     }
     public func isFinished(_ stage: WorldStageName) -> Bool { FileManager.default.fileExists(atPath: finalWeights(stage)) }
 
@@ -196,12 +197,28 @@ public final class WorldPretraining {
             try FileManager.default.createDirectory(atPath: path("data"), withIntermediateDirectories: true)
             _ = try WorldDataset(kind: .pretrain, count: plan.unetImages, seed: plan.seed).write(to: data)
         }
+        var step = 0
+        for (index, phase) in plan.unetPhases.enumerated() {
+            let out = path(phase.folder)
+            if FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("model")) { continue }
+            let model = index == 0 ? base : path(plan.unetPhases[index - 1].folder + "/model")
+            let name = (phase.folder as NSString).lastPathComponent
+            let (finished, reached) = try trainUNetPhase(name: name, model: model, data: data, out: out,
+                                                         settings: phase.settings, seed: plan.seed &+ 31 &+ UInt64(index))
+            step = reached
+            if !finished { return (false, step) }
+        }
+        return (true, step)
+    }
+
+    /// One UNet phase through the fine-tuning engine (full UNet, the world's caption dropout).
+    func trainUNetPhase(name: String, model: String, data: String, out: String, settings s: StageSettings,
+                        seed: UInt64) throws -> (finished: Bool, step: Int) {
         var config = TrainingConfig()
-        config.model = base
+        config.model = model
         config.data = data
-        config.out = stageFolder(.unet)
+        config.out = out
         config.resolution = 64
-        let s = plan.unetTraining
         config.steps = s.steps
         config.batchSize = s.batchSize
         config.learningRate = s.learningRate
@@ -212,14 +229,14 @@ public final class WorldPretraining {
         config.checkpointEvery = s.checkpointEvery
         config.keepCheckpoints = s.keepCheckpoints
         config.logEvery = s.logEvery
-        config.seed = plan.seed &+ 31
+        config.seed = seed
         let resume = RunFolder(path: config.out).holdsRun
         var session = TrainingSession(config: config, resume: resume)
-        session.log = { self.log("unet: " + $0) }
+        session.log = { self.log("\(name): " + $0) }
         let dropout = plan.captionDropout
         session.makeMethod = { models, _ in WorldUNetMethod(models: models, captionDropout: dropout) }
         session.hooks.progress = { p in
-            self.progress(StageLoop.Progress(stage: "unet", step: p.step, totalSteps: p.totalSteps, loss: p.loss,
+            self.progress(StageLoop.Progress(stage: name, step: p.step, totalSteps: p.totalSteps, loss: p.loss,
                                              stepSeconds: p.stepSeconds))
         }
         session.hooks.shouldStop = { self.shouldStop() }
@@ -227,6 +244,19 @@ public final class WorldPretraining {
         case .finished(let step): return (true, step)
         case .stopped(let step): return (false, step)
         }
+    }
+
+    /// Adds a UNet phase that continues the trained UNet (`--extend-unet`); plan.json records it, and the
+    /// next `run` trains it. The UNet must be finished: a phase starts from the previous phase's final weights.
+    public func extendUNet(_ settings: StageSettings) throws {
+        guard isFinished(.unet) else {
+            throw WorldError("the UNet has not finished its current phase (\(plan.unetPhases.last!.folder)); "
+                             + "finish it with --resume before extending")
+        }
+        plan.unetExtensions = (plan.unetExtensions ?? []) + [settings]
+        try writeJSON(plan, to: path("plan.json"))
+        log("unet: extended by \(settings.steps) steps at learning rate \(settings.learningRate) "
+            + "(\(plan.unetPhases.last!.folder))")
     }
 
     // MARK: - Shipped folders

@@ -42,6 +42,12 @@ struct WorldPretrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --out (its plan.json decides sizes and steps).")
     var resume = false
 
+    @Option(help: "With --resume: continue the trained UNet for this many more steps (a new phase, its own schedule).")
+    var extendUnet: Int?
+
+    @Option(help: "Peak learning rate of the --extend-unet phase (default: half the UNet stage's).")
+    var extendLearningRate: Double?
+
     func run() throws {
         let stages: Set<WorldStageName>
         if stage == "all" {
@@ -82,6 +88,21 @@ struct WorldPretrainCommand: ParsableCommand {
         }
         let stderr = FileHandle.standardError
         pretraining.log = { stderr.write(Data(("spf world pretrain: " + $0 + "\n").utf8)) }
+        if let extendUnet {
+            guard resume else { throw InputError("--extend-unet continues a trained run: give --resume") }
+            guard extendUnet > 0 else { throw InputError("--extend-unet must be positive") }
+            guard stages.contains(.unet) else { throw InputError("--extend-unet trains the unet stage: use --stage unet or all") }
+            var settings = pretraining.plan.unetTraining
+            settings.steps = extendUnet
+            settings.learningRate = extendLearningRate ?? settings.learningRate / 2
+            guard settings.learningRate > 0, settings.learningRate.isFinite else {
+                throw InputError("--extend-learning-rate must be positive")
+            }
+            settings.warmupSteps = min(settings.warmupSteps, extendUnet / 10)
+            do { try pretraining.extendUNet(settings) } catch let error as WorldError { throw InputError(error.description) }
+        } else if extendLearningRate != nil {
+            throw InputError("--extend-learning-rate goes with --extend-unet")
+        }
         let start = Date()
         pretraining.progress = { p in
             let line = String(format: "\r%@ step %d/%d loss %.4f %.2fs/step elapsed %@", p.stage, p.step, p.totalSteps,

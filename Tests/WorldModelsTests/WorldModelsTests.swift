@@ -183,5 +183,28 @@ final class WorldModelsTests: XCTestCase {
         let probe = try AttributeProbe.load(folder: out + "/run/probe")
         XCTAssertEqual(probe.config, plan.probe)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/manifest.json"))
+
+        // --extend-unet: a second phase from the trained UNet; the pipeline then ships the new phase's weights.
+        let resumed = try WorldPretraining(out: out + "/run", plan: nil, resume: true, vocabulary: vocabulary)
+        try resumed.extendUNet(plan.unetTraining)
+        XCTAssertFalse(resumed.isFinished(.unet))
+        XCTAssertThrowsError(try resumed.extendUNet(plan.unetTraining), "a phase must finish before another is added")
+        XCTAssertEqual(try resumed.run([.unet]), .finished)
+        let unetFile = "unet/diffusion_pytorch_model.safetensors"
+        let first = try SafeTensors.load(out + "/run/stages/unet/model/" + unetFile)
+        let second = try SafeTensors.load(out + "/run/stages/unet-ext1/model/" + unetFile)
+        let shipped = try SafeTensors.load(out + "/run/pipeline/" + unetFile)
+        XCTAssertEqual(Set(first.keys), Set(shipped.keys))
+        XCTAssert(shipped.allSatisfy { try! $0.value.allClose(second[$0.key]!, rtol: 0, atol: 0) }, "the pipeline holds the last phase")
+        XCTAssertFalse(shipped.allSatisfy { try! $0.value.allClose(first[$0.key]!, rtol: 0, atol: 0) }, "the extension trained")
+        let reread = try WorldPretraining(out: out + "/run", plan: nil, resume: true, vocabulary: vocabulary)
+        XCTAssertEqual(reread.plan.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1"])
+    }
+
+    /// Plans written before `unet_extensions` existed (the shipped models/world) still decode, with one phase.
+    func testPlansWithoutExtensionsDecode() throws {
+        let path = (#filePath as NSString).deletingLastPathComponent + "/../../models/world/plan.json"
+        let plan = try JSONDecoder().decode(WorldModelPlan.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(plan.unetPhases.map(\.folder), ["stages/unet"])
     }
 }
