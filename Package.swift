@@ -29,8 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // TOML run configurations (the format kohya's and accelerate's users write).
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // SHA-256 fingerprints for the latent and text-embedding caches.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
@@ -86,8 +84,7 @@ let package = Package(
         // The fine-tuning engine: datasets, caches, the training loop with pluggable methods, checkpoints.
         .target(name: "Training",
                 dependencies: ["Torch", "SafeTensors", "NN", "Tokenizers", "Schedulers", "CLIP", "Diffusion", "Imaging",
-                               "StableDiffusion", "RunLogs", "InputChecks",
-                               .product(name: "TOMLKit", package: "TOMLKit"),
+                               "StableDiffusion", "RunLogs", "InputChecks", "TOML",
                                .product(name: "Crypto", package: "swift-crypto")]),
         // PortraitWorld: procedural portraits with ground truth (label maps, attributes), captions, and datasets in the
         // engine's metadata.jsonl format; plain integer/float Swift, no Torch calls.
@@ -106,6 +103,9 @@ let package = Package(
         .target(name: "Demo",
                 dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Training", "StableDiffusion", "Imaging", "Torch",
                                "RunLogs"]),
+        // TOML 1.0 for run configurations (the format kohya's and accelerate's users write): a Swift parser whose
+        // every error is a line and column (toml++ in TOMLKit aborts on some malformed input; docs/decisions.md).
+        .target(name: "TOML"),
         // Training metrics as JSON lines and TensorBoard event files; Foundation only (no Torch, no protobuf).
         .target(name: "RunLogs"),
         .executableTarget(
@@ -129,6 +129,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NN", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML"], exclude: ["Fixtures"]),
         .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Imaging", "Training", "Tokenizers", "spf"]),
         .testTarget(name: "InputChecksTests", dependencies: ["InputChecks"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "WorldModels", "PortraitWorld", "Torch", "NN",
@@ -161,6 +162,7 @@ if Context.environment["SPF_FUZZ"] == "1" {
         ("FuzzImageFile", ["Imaging"]),
         ("FuzzMetadataFile", ["Training"]),
         ("FuzzTrainingConfig", ["Training"]),
+        ("FuzzTOML", ["TOML"]),
     ]
     for target in fuzzTargets {
         package.targets.append(.executableTarget(

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
-ALL="FuzzSafeTensorsHeader FuzzTokenizer FuzzUNetConfig FuzzVAEConfig FuzzCLIPConfig FuzzSchedulerConfig FuzzModelIndex FuzzImageFile FuzzMetadataFile FuzzTrainingConfig"
+ALL="FuzzSafeTensorsHeader FuzzTokenizer FuzzUNetConfig FuzzVAEConfig FuzzCLIPConfig FuzzSchedulerConfig FuzzModelIndex FuzzImageFile FuzzMetadataFile FuzzTrainingConfig FuzzTOML"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then

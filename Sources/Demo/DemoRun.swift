@@ -51,38 +51,13 @@ public final class DemoRun {
     public func run() throws -> Result {
         let start = Date()
         try settings.validate()
-        for part in ["pipeline/model_index.json", "clip/config.json", "probe/config.json"]
-        where !FileManager.default.fileExists(atPath: worldPath(part)) {
-            throw DemoError("\(world) is not a world model folder: \(worldPath(part)) is missing (the shipped one is "
-                            + "models/world; `spf world pretrain --out DIR` makes another)")
-        }
+        try checkWorldFolder()
         try FileManager.default.createDirectory(atPath: path("work"), withIntermediateDirectories: true)
         let data = try fineTuningSet()
 
-        let naive = try train("naive", data: data) { config in
-            config.method = .naive
-            config.trainable = self.settings.trainable
-            config.steps = self.settings.naiveSteps
-            config.learningRate = self.settings.naiveLearningRate
-        }
-        let lora = try train("lora", data: data) { config in
-            config.method = .lora
-            config.steps = self.settings.loraSteps
-            config.learningRate = self.settings.loraLearningRate
-            config.lora.rank = self.settings.loraRank
-            config.lora.alpha = Double(self.settings.loraRank)
-        }
-        let spf = try train("spf", data: data) { config in
-            config.method = .spf
-            config.trainable = self.settings.trainable
-            config.initFrom = naive.path
-            config.steps = self.settings.spfSteps
-            config.learningRate = self.settings.spfLearningRate
-            config.spf.sfcmLayers = self.settings.sfcmLayers
-            config.spf.lambdaEnh = self.settings.lambdaEnh
-            config.spf.phraseMapNormalize = self.settings.phraseMapNormalize
-            config.spf.clipModel = self.worldPath("clip")
-        }
+        let naive = try train("naive", data: data, configureNaive)
+        let lora = try train("lora", data: data) { self.configureLoRA(&$0, rank: self.settings.loraRank) }
+        let spf = try train("spf", data: data) { self.configureSPF(&$0, from: naive) }
 
         let evaluation = try evaluate([("naive", naive.path, try loadModel(naive, lora: false)),
                                        ("LoRA", lora.path, try loadModel(lora, lora: true)),
@@ -99,6 +74,14 @@ public final class DemoRun {
         return Result(methods: evaluation.methods, reportPath: reportPath, metricsPath: metricsPath, seconds: seconds)
     }
 
+    func checkWorldFolder() throws {
+        for part in ["pipeline/model_index.json", "clip/config.json", "probe/config.json"]
+        where !FileManager.default.fileExists(atPath: worldPath(part)) {
+            throw DemoError("\(world) is not a world model folder: \(worldPath(part)) is missing (the shipped one is "
+                            + "models/world; `spf world pretrain --out DIR` makes another)")
+        }
+    }
+
     /// The target's fine-tuning set, rendered once per (target, seed, count).
     func fineTuningSet() throws -> String {
         let data = path("work/data-\(settings.target.rawValue)-\(settings.seed)-\(settings.trainingImages)")
@@ -109,6 +92,36 @@ public final class DemoRun {
                                  seed: settings.seed).write(to: data)
         }
         return data
+    }
+
+    /// Stage 1, which is naive fine-tuning.
+    func configureNaive(_ config: inout TrainingConfig) {
+        config.method = .naive
+        config.trainable = settings.trainable
+        config.steps = settings.naiveSteps
+        config.learningRate = settings.naiveLearningRate
+    }
+
+    /// LoRA from the original model (alpha = rank: the update's scale does not change with the rank).
+    func configureLoRA(_ config: inout TrainingConfig, rank: Int) {
+        config.method = .lora
+        config.steps = settings.loraSteps
+        config.learningRate = settings.loraLearningRate
+        config.lora.rank = rank
+        config.lora.alpha = Double(rank)
+    }
+
+    /// SPF-Portrait stage 2 from the stage-1 run `naive`.
+    func configureSPF(_ config: inout TrainingConfig, from naive: RunFolder) {
+        config.method = .spf
+        config.trainable = settings.trainable
+        config.initFrom = naive.path
+        config.steps = settings.spfSteps
+        config.learningRate = settings.spfLearningRate
+        config.spf.sfcmLayers = settings.sfcmLayers
+        config.spf.lambdaEnh = settings.lambdaEnh
+        config.spf.phraseMapNormalize = settings.phraseMapNormalize
+        config.spf.clipModel = worldPath("clip")
     }
 
     func train(_ name: String, data: String, _ configure: (inout TrainingConfig) -> Void) throws -> RunFolder {
@@ -151,29 +164,47 @@ public final class DemoRun {
         public var runs: [String]
     }
 
-    func evaluate(_ models: [(name: String, run: String, pipeline: StableDiffusionPipeline)]) throws -> Evaluation {
-        let prompts = try EvaluationPrompts.world(target: settings.target, count: settings.evaluationPairs,
-                                                  seed: settings.seed &+ 1_000_000)
+    /// The held-out prompts (base text + target, one seed each) every model is measured on.
+    func evaluationPrompts() throws -> [EvaluationPrompts.Prompt] {
+        try EvaluationPrompts.world(target: settings.target, count: settings.evaluationPairs, seed: settings.seed &+ 1_000_000)
+    }
+
+    func generate(_ what: String, _ pipeline: StableDiffusionPipeline, _ texts: [String], seeds: [UInt64]) throws -> Tensor {
+        log("generating \(texts.count) images: \(what)")
+        return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: settings.sampling) {
+            self.generationProgress(what, $0, texts.count)
+        }
+    }
+
+    /// The original model on the base texts: what every customized model is compared with.
+    func generateOriginal(_ prompts: [EvaluationPrompts.Prompt]) throws -> Tensor {
+        try generate("original, base text", StableDiffusionPipeline.load(path: worldPath("pipeline")), prompts.map(\.caption.base),
+                     seeds: prompts.map(\.seed))
+    }
+
+    /// One customized model on the full and the base texts, measured against `original`.
+    func measure(_ name: String, _ pipeline: StableDiffusionPipeline, prompts: [EvaluationPrompts.Prompt], original: Tensor,
+                 evaluator: WorldEvaluator) throws -> (full: Tensor, base: Tensor, metrics: CustomizationMetrics) {
         let seeds = prompts.map(\.seed)
         let bases = prompts.map(\.caption.base), fulls = prompts.map(\.caption.fullText)
+        let full = try generate("\(name), full text", pipeline, fulls, seeds: seeds)
+        let base = try generate("\(name), base text", pipeline, bases, seeds: seeds)
+        let metrics = try CustomizationMetrics.measure(
+            target: settings.target, fullTexts: fulls, original: original, customizedFull: full, customizedBase: base,
+            evaluator: evaluator, bootstrap: Bootstrap(replicates: settings.bootstrapReplicates, seed: settings.seed))
+        return (full, base, metrics)
+    }
+
+    func evaluate(_ models: [(name: String, run: String, pipeline: StableDiffusionPipeline)]) throws -> Evaluation {
+        let prompts = try evaluationPrompts()
         let evaluator = try WorldEvaluator(world: world)
-        func generate(_ what: String, _ pipeline: StableDiffusionPipeline, _ texts: [String]) throws -> Tensor {
-            log("generating \(texts.count) images: \(what)")
-            return try ImageSetGeneration.generate(pipeline, prompts: texts, seeds: seeds, settings: settings.sampling) {
-                self.generationProgress(what, $0, texts.count)
-            }
-        }
-        let original = try generate("original, base text", StableDiffusionPipeline.load(path: worldPath("pipeline")), bases)
+        let original = try generateOriginal(prompts)
         var images: [(name: String, full: Tensor, base: Tensor)] = []
         var methods: [MethodResult] = []
         for model in models {
-            let full = try generate("\(model.name), full text", model.pipeline, fulls)
-            let base = try generate("\(model.name), base text", model.pipeline, bases)
-            images.append((model.name, full, base))
-            let metrics = try CustomizationMetrics.measure(
-                target: settings.target, fullTexts: fulls, original: original, customizedFull: full, customizedBase: base,
-                evaluator: evaluator, bootstrap: Bootstrap(replicates: settings.bootstrapReplicates, seed: settings.seed))
-            methods.append(MethodResult(name: model.name, run: model.run, metrics: metrics))
+            let measured = try measure(model.name, model.pipeline, prompts: prompts, original: original, evaluator: evaluator)
+            images.append((model.name, measured.full, measured.base))
+            methods.append(MethodResult(name: model.name, run: model.run, metrics: measured.metrics))
         }
         return Evaluation(prompts: prompts, original: original, images: images, methods: methods, runs: models.map(\.run))
     }

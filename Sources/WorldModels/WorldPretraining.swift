@@ -218,6 +218,8 @@ public final class WorldPretraining {
         config.model = model
         config.data = data
         config.out = out
+        // Every phase encodes the same images with the same VAE: one cache (the first phase's default place).
+        config.cacheDirectory = path("stages/unet/cache")
         config.resolution = 64
         config.steps = s.steps
         config.batchSize = s.batchSize

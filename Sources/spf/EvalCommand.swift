@@ -17,8 +17,9 @@ struct EvalCommand: ParsableCommand {
             the base text, and reports (95% bootstrap intervals over pairs): preservation (Frechet distance of world \
             CLIP image embeddings, probe perceptual distance, identity agreement, CLIP-I, Seg-Cons outside the \
             target's region), responsiveness (CLIP-T, the probe's target detection rate), and the same preservation \
-            metrics on the base text (incremental learning). Prints a table; --json writes the numbers.
-            """
+            metrics on the base text (incremental learning). Prints a table; --json writes the numbers.             `spf eval suite` runs the full evaluation (every target, method and ablation).
+            """,
+        subcommands: [EvalSuiteCommand.self]
     )
 
     @Option(help: "The original model (diffusers folder).")

@@ -1,6 +1,6 @@
 import Foundation
 import InputChecks
-import TOMLKit
+import TOML
 
 /// Builds a `TrainingConfig` from its layers: the defaults, then a TOML file, then `key=value` overrides
 /// (flags). Every layer is checked against the known field names, so a typo is an error that names it
@@ -87,23 +87,30 @@ public enum ConfigResolution {
 
     /// TOML text as nested dictionaries; errors carry `source` and the line and column.
     public static func parseTOML(_ text: String, source path: String) throws -> [String: Any] {
-        if let bad = TOMLHeaderCheck.firstMalformedHeader(in: text) {
-            let saw = bad.character.map { "'\($0.escaped(asASCII: true))'" } ?? "the end"
-            throw ConfigError(source: path, "line \(bad.line), column \(bad.column): a table header must start with a "
-                              + "key (a bare key or a quoted one), saw \(saw)")
-        }
-        let table: TOMLTable
+        let table: [String: TOMLValue]
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigError(source: path, "line \(error.source.begin.line), column \(error.source.begin.column): "
-                              + "\(error.description)")
-        } catch {
+            table = try TOML.parse(text)
+        } catch let error as TOMLError {
             throw ConfigError(source: path, "not valid TOML: \(error)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(table.convert(to: .json).utf8)) as? [String: Any]
-        else { throw ConfigError(source: path, "could not read the TOML tables") }
-        return object
+        try rejectNonFinite(table, path: [], source: path)
+        return table.mapValues(\.plain)
+    }
+
+    /// inf and nan are valid TOML but no setting takes them (and JSON, the saved form, cannot hold them).
+    static func rejectNonFinite(_ table: [String: TOMLValue], path: [String], source: String) throws {
+        for (key, value) in table {
+            switch value {
+            case .float(let x) where !x.isFinite:
+                throw ConfigError(field: (path + [key]).joined(separator: "."), source: source, "\(x) is not a valid setting")
+            case .table(let inner):
+                try rejectNonFinite(inner, path: path + [key], source: source)
+            case .array(let items) where items.contains(where: { if case .float(let x) = $0 { !x.isFinite } else { false } }):
+                throw ConfigError(field: (path + [key]).joined(separator: "."), source: source, "inf and nan are not valid settings")
+            default:
+                break
+            }
+        }
     }
 
     /// The resolved configuration as the JSON object it is saved as.
