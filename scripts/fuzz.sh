@@ -27,6 +27,8 @@ BIN=$(SPF_FUZZ=1 $SWIFT build -c release --sanitize=fuzzer -Xswiftc -enable-test
 # The fuzz binaries are linked without the rpath CTorch adds to normal builds: point the loader at libtorch.
 LIBTORCH_DIR=${LIBTORCH:-.libtorch}
 export LD_LIBRARY_PATH="$(readlink -f "$LIBTORCH_DIR")/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Swift's backtracer would take SIGABRT/SIGSEGV first and libFuzzer would never save the crashing input.
+export SWIFT_BACKTRACE=enable=no
 mkdir -p .build-fuzz/crashes
 status=0
 for target in $TARGETS; do

@@ -157,7 +157,9 @@ public final class EvaluationSuite {
         demo.trainingProgress = { [trainingProgress] in trainingProgress("\(target.rawValue)/\($0)", $1) }
         demo.generationProgress = { [generationProgress] in generationProgress("\(target.rawValue): \($0)", $1, $2) }
         try demo.checkWorldFolder()
-        try FileManager.default.createDirectory(atPath: path("\(target.rawValue)/cells"), withIntermediateDirectories: true)
+        for folder in ["cells", "work"] {
+            try FileManager.default.createDirectory(atPath: path("\(target.rawValue)/\(folder)"), withIntermediateDirectories: true)
+        }
         let data = try demo.fineTuningSet()
         let prompts = try demo.evaluationPrompts()
         let evaluator = try WorldEvaluator(world: world)
