@@ -4,15 +4,16 @@ import TOML
 /// and column lie inside the text; an accepted document converts to plain values.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard let text = String(bytes: UnsafeBufferPointer(start: data, count: size), encoding: .utf8) else { return 0 }
+    guard let text = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self) else { return 0 }
     do {
         let table = try TOML.parse(text)
         _ = TOMLValue.table(table).plain
     } catch let error as TOMLError {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Lines end at LF bytes (a CRLF is one Character, so split the bytes, not the Characters).
+        let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
         precondition(error.line >= 1 && error.line <= lines.count, "error line \(error.line) outside the text")
-        precondition(error.column >= 1 && error.column <= lines[error.line - 1].unicodeScalars.count + 1,
-                     "error column \(error.column) outside line \(error.line)")
+        let scalars = String(decoding: lines[error.line - 1], as: UTF8.self).unicodeScalars.count
+        precondition(error.column >= 1 && error.column <= scalars + 1, "error column \(error.column) outside line \(error.line)")
     } catch {
         preconditionFailure("not a TOMLError: \(error)")
     }
