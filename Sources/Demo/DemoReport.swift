@@ -14,16 +14,21 @@ public struct DemoReport {
     public let seconds: Double
 
     /// metrics.json: the settings, the wall time, and every method's metrics.
-    public static func metricsJSON(settings: DemoSettings, methods: [DemoRun.MethodResult], seconds: Double) throws -> Data {
+    public static func metricsJSON(settings: DemoSettings, methods: [DemoRun.MethodResult], seconds: Double,
+                                   sfcmGroundTruth: SPFMapSnapshot.GroundTruthOverlap? = nil) throws -> Data {
         struct File: Encodable {
             var settings: DemoSettings
             var seconds: Double
             var methods: [String: CustomizationMetrics]
+            var sfcmGroundTruth: SPFMapSnapshot.GroundTruthOverlap?
+
+            enum CodingKeys: String, CodingKey { case settings, seconds, methods, sfcmGroundTruth = "sfcm_ground_truth" }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(File(settings: settings, seconds: seconds,
-                                       methods: Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0.metrics) })))
+                                       methods: Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0.metrics) }),
+                                       sfcmGroundTruth: sfcmGroundTruth))
     }
 
     public func html() throws -> String {
@@ -130,6 +135,12 @@ public struct DemoReport {
                         + (try [example.image, control, attention].map { try imageCell($0, alt: "map") }.joined()) + "</tr>")
         }
         html.append("</table>")
+        if let truth = maps.groundTruth {
+            html.append(String(format: "<p>Against the ground-truth label maps of these %d examples: M averages <b>%.3f</b> on the "
+                               + "target's region and <b>%.3f</b> elsewhere (the region is %.1f%% of the image). A control map that "
+                               + "finds the target is high on it and low elsewhere.</p>",
+                               truth.examples, truth.meanInside, truth.meanOutside, 100 * truth.areaFraction))
+        }
         return html.joined(separator: "\n")
     }
 

@@ -63,10 +63,11 @@ public final class DemoRun {
                                        ("LoRA", lora.path, try loadModel(lora, lora: true)),
                                        ("SPF-Portrait", spf.path, try loadModel(spf, lora: false))])
         log("control maps: SFCM and target attention of \(settings.shownMaps) fine-tuning examples")
-        let maps = try SPFMapSnapshot.compute(run: spf.path, count: settings.shownMaps, seed: settings.seed)
+        let maps = try SPFMapSnapshot.compute(run: spf.path, count: settings.shownMaps, seed: settings.seed, target: settings.target)
         let seconds = Date().timeIntervalSince(start)
         let metricsPath = path("metrics.json")
-        try writeAtomically(try DemoReport.metricsJSON(settings: settings, methods: evaluation.methods, seconds: seconds),
+        try writeAtomically(try DemoReport.metricsJSON(settings: settings, methods: evaluation.methods, seconds: seconds,
+                                                       sfcmGroundTruth: maps.groundTruth),
                             to: metricsPath)
         let report = DemoReport(settings: settings, world: world, evaluation: evaluation, maps: maps, seconds: seconds)
         let reportPath = path("report.html")

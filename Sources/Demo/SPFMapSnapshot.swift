@@ -1,5 +1,7 @@
+import Evaluation
 import Foundation
 import Imaging
+import PortraitWorld
 import Torch
 import Training
 
@@ -16,13 +18,66 @@ public struct SPFMapSnapshot {
         public var targetAttention: [Float]
         public var height: Int
         public var width: Int
+        /// The share of each map cell that the target's ground-truth region covers ([h, w] in [0, 1]), from the
+        /// dataset's label map; nil without one.
+        public var targetRegion: [Float]?
+    }
+
+    /// M against the ground truth: its mean on the target's region and elsewhere (cells weighted by how much of
+    /// them the region covers), and the region's share of the image (over the examples with label maps).
+    public struct GroundTruthOverlap: Codable, Equatable, Sendable {
+        public var meanInside: Double
+        public var meanOutside: Double
+        public var areaFraction: Double
+        public var examples: Int
+
+        enum CodingKeys: String, CodingKey {
+            case meanInside = "mean_inside", meanOutside = "mean_outside", areaFraction = "area_fraction", examples
+        }
+
+        public init(maps: [(control: [Float], region: [Float])]) {
+            var inside = 0.0, outside = 0.0, area = 0.0, cells = 0.0
+            for (control, region) in maps {
+                for (m, r) in zip(control, region) {
+                    inside += Double(m * r)
+                    outside += Double(m * (1 - r))
+                    area += Double(r)
+                }
+                cells += Double(region.count)
+            }
+            meanInside = area > 0 ? inside / area : 0
+            meanOutside = cells - area > 0 ? outside / (cells - area) : 0
+            areaFraction = cells > 0 ? area / cells : 0
+            examples = maps.count
+        }
     }
 
     public var timestep: Int
     public var examples: [Example]
 
-    /// `run`: a finished `method = "spf"` run (its config.json, last checkpoint and dataset).
-    public static func compute(run: String, count: Int, timestep: Int = 500, seed: UInt64 = 0) throws -> SPFMapSnapshot {
+    public var groundTruth: GroundTruthOverlap? {
+        let pairs = examples.compactMap { example in example.targetRegion.map { (example.controlMap, $0) } }
+        return pairs.isEmpty ? nil : GroundTruthOverlap(maps: pairs)
+    }
+
+    /// The share of each cell of an [h, w] grid covered by `labels` in a label map (label ids in the red channel).
+    public static func regionShares(_ labelMap: RGBImage, labels: Set<UInt8>, height: Int, width: Int) -> [Float] {
+        var covered = [Float](repeating: 0, count: height * width)
+        var counts = [Float](repeating: 0, count: height * width)
+        for y in 0..<labelMap.height {
+            for x in 0..<labelMap.width {
+                let cell = (y * height / labelMap.height) * width + x * width / labelMap.width
+                counts[cell] += 1
+                if labels.contains(labelMap.pixels[(y * labelMap.width + x) * 3]) { covered[cell] += 1 }
+            }
+        }
+        return zip(covered, counts).map { $1 > 0 ? $0 / $1 : 0 }
+    }
+
+    /// `run`: a finished `method = "spf"` run (its config.json, last checkpoint and dataset). With `target`, each
+    /// example's ground-truth region comes from the dataset's `labels/` (PortraitWorld sets have them).
+    public static func compute(run: String, count: Int, timestep: Int = 500, seed: UInt64 = 0,
+                               target: PortraitTarget? = nil) throws -> SPFMapSnapshot {
         let folder = RunFolder(path: run)
         var config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
         config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
@@ -63,8 +118,15 @@ public struct SPFMapSnapshot {
                 var a = try attention.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
                 let top = a.max() ?? 1
                 if top > 0 { a = a.map { $0 / top } }
+                var region: [Float]?
+                let labelPath = ((config.data as NSString).appendingPathComponent("labels") as NSString)
+                    .appendingPathComponent(record.fileName)
+                if let target, !PairMetrics.regionLabels(of: target).isEmpty, FileManager.default.fileExists(atPath: labelPath) {
+                    let labels = try ImageFile.read(path: labelPath)
+                    region = regionShares(labels, labels: PairMetrics.regionLabels(of: target), height: h, width: w)
+                }
                 examples.append(Example(caption: record.portrait!, image: try RGBImage(tensor: pixels.select(dim: 0, index: i)),
-                                        controlMap: m, targetAttention: a, height: h, width: w))
+                                        controlMap: m, targetAttention: a, height: h, width: w, targetRegion: region))
             }
             return SPFMapSnapshot(timestep: timestep, examples: examples)
         }

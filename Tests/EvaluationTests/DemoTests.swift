@@ -130,8 +130,33 @@ final class DemoTests: XCTestCase {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.metricsPath))) as? [String: Any]
         let methods = try XCTUnwrap(metrics?["methods"] as? [String: Any])
         XCTAssertEqual(Set(methods.keys), ["naive", "LoRA", "SPF-Portrait"])
+        // The SFCM against the fine-tuning set's ground-truth label maps (hat: a region of every example).
+        let truth = try XCTUnwrap(metrics?["sfcm_ground_truth"] as? [String: Any])
+        XCTAssertEqual(truth["examples"] as? Int, settings.shownMaps)
+        let area = try XCTUnwrap(truth["area_fraction"] as? Double)
+        XCTAssert(area > 0 && area < 0.5, "the hat covers part of each portrait: \(area)")
+        XCTAssertTrue(html.contains("Against the ground-truth label maps"))
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: directory).contains { $0.contains(".tmp") })
         try checkInChromium(result.reportPath, images: images.count)
+    }
+
+    /// The ground-truth overlap on constructed maps: M equal to the region gives 1 inside and 0 outside;
+    /// a constant M gives that constant on both; cells count by how much of them the region covers.
+    func testSFCMGroundTruthOverlap() throws {
+        // A 4x4 label map whose top-left 2x2 pixels are the hat (label of the target), on a 2x2 grid.
+        var pixels = [UInt8](repeating: 0, count: 4 * 4 * 3)
+        for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1), (0, 2)] { pixels[(y * 4 + x) * 3] = PortraitLabel.hat.rawValue }
+        let labels = try RGBImage(width: 4, height: 4, pixels: pixels)
+        let region = SPFMapSnapshot.regionShares(labels, labels: [PortraitLabel.hat.rawValue], height: 2, width: 2)
+        XCTAssertEqual(region, [1, 0.25, 0, 0])
+        let exact = SPFMapSnapshot.GroundTruthOverlap(maps: [(region, region)])
+        XCTAssertEqual(exact.meanInside, (1 + 0.25 * 0.25) / 1.25, accuracy: 1e-6)
+        XCTAssertEqual(exact.areaFraction, 1.25 / 4, accuracy: 1e-9)
+        let binary = SPFMapSnapshot.GroundTruthOverlap(maps: [([1, 0, 0, 0], [1, 0, 0, 0])])
+        XCTAssertEqual([binary.meanInside, binary.meanOutside], [1, 0])
+        let flat = SPFMapSnapshot.GroundTruthOverlap(maps: [([0.3, 0.3, 0.3, 0.3], region)])
+        XCTAssertEqual(flat.meanInside, 0.3, accuracy: 1e-6)
+        XCTAssertEqual(flat.meanOutside, 0.3, accuracy: 1e-6)
     }
 
     /// Renders the report in headless Chromium (Debian's `chromium`, installed by `make test`'s set-up) and
