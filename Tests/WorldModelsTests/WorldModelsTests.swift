@@ -201,10 +201,15 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(reread.plan.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1"])
     }
 
-    /// Plans written before `unet_extensions` existed (the shipped models/world) still decode, with one phase.
+    /// Plans written before `unet_extensions` existed still decode, with one phase; with it, one more per entry.
     func testPlansWithoutExtensionsDecode() throws {
-        let path = (#filePath as NSString).deletingLastPathComponent + "/../../models/world/plan.json"
-        let plan = try JSONDecoder().decode(WorldModelPlan.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        XCTAssertEqual(plan.unetPhases.map(\.folder), ["stages/unet"])
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(WorldModelPlan.tiny())) as? [String: Any])
+        object["unet_extensions"] = nil
+        let old = try JSONDecoder().decode(WorldModelPlan.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertEqual(old.unetPhases.map(\.folder), ["stages/unet"])
+        var extended = old
+        extended.unetExtensions = [old.unetTraining, old.unetTraining]
+        let reread = try JSONDecoder().decode(WorldModelPlan.self, from: JSONEncoder().encode(extended))
+        XCTAssertEqual(reread.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1", "stages/unet-ext2"])
     }
 }
