@@ -22,6 +22,10 @@ public struct WorldQualityReport: Codable, Sendable {
     public var targetRatePerTarget: [String: Double]
     public var frechetGeneratedVsRendered: Double
     public var frechetRenderedVsRendered: Double
+    /// Ceilings of caption agreement: the probe on the rendered images of the same captions (a perfect
+    /// generator), and on their VAE reconstructions (a perfect UNet behind this VAE). Absent in older reports.
+    public var captionAgreementRendered: Double?
+    public var captionAgreementReconstructed: Double?
     public var sampling: SamplingSettings
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +34,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case captionAgreementPerAttribute = "caption_agreement_per_attribute", targetRate = "target_rate"
         case targetRatePerTarget = "target_rate_per_target", frechetGeneratedVsRendered = "frechet_generated_vs_rendered"
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
+        case captionAgreementRendered = "caption_agreement_rendered"
+        case captionAgreementReconstructed = "caption_agreement_reconstructed"
     }
 }
 
@@ -66,24 +72,29 @@ public enum WorldQuality {
         let generated = try ImageSetGeneration.generate(pipeline, prompts: examples.map(\.caption.text),
                                                         seeds: (0..<count).map { UInt64($0) }, settings: sampling)
         let observed = try evaluator.observe(generated)
-        var right: [String: Int] = [:], named: [String: Int] = [:]
-        var perImage: [Double] = []
-        for (example, predicted) in zip(examples, observed.attributes) {
-            let truth = AttributeClass.indices(of: example.attributes)
-            var agree = 0, total = 0
-            for phrase in example.caption.phrases {
-                for name in attributesOfRole[phrase.role] ?? [] {
-                    let c = column[name]!
-                    total += 1
-                    named[name, default: 0] += 1
-                    if predicted[c] == truth[c] {
-                        agree += 1
-                        right[name, default: 0] += 1
+        /// Per image, the fraction of its caption's attributes the probe reads as named; per attribute, the counts.
+        func agreement(_ attributes: [[Int]]) -> (perImage: [Double], right: [String: Int], named: [String: Int]) {
+            var right: [String: Int] = [:], named: [String: Int] = [:]
+            var perImage: [Double] = []
+            for (example, predicted) in zip(examples, attributes) {
+                let truth = AttributeClass.indices(of: example.attributes)
+                var agree = 0, total = 0
+                for phrase in example.caption.phrases {
+                    for name in attributesOfRole[phrase.role] ?? [] {
+                        let c = column[name]!
+                        total += 1
+                        named[name, default: 0] += 1
+                        if predicted[c] == truth[c] {
+                            agree += 1
+                            right[name, default: 0] += 1
+                        }
                     }
                 }
+                perImage.append(total > 0 ? Double(agree) / Double(total) : 1)
             }
-            perImage.append(total > 0 ? Double(agree) / Double(total) : 1)
+            return (perImage, right, named)
         }
+        let (perImage, right, named) = agreement(observed.attributes)
         var targetHits: [String: Int] = [:]
         var anyTarget = 0
         for predicted in observed.attributes {
@@ -96,6 +107,15 @@ public enum WorldQuality {
         }
         let renderedObserved = try evaluator.observe(rendered)
         let renderedAgainObserved = try evaluator.observe(renderedAgain)
+        progress("VAE reconstructions of the \(count) rendered images")
+        let reconstructed = try Tensor.withNoGrad {
+            try (0..<((count + 31) / 32)).map { i in
+                let batch = try rendered.narrow(dim: 0, start: i * 32, length: min(32, count - i * 32))
+                return try pipeline.vae.decode(pipeline.vae.encode(batch).mean).clamp(min: -1, max: 1)
+            }
+        }
+        let reconstructedObserved = try evaluator.observe(Tensor.cat(reconstructed, dim: 0))
+        func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
         return WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
             probePixelAccuracy: accuracy.pixels, captionAgreement: perImage.reduce(0, +) / Double(count),
@@ -105,6 +125,8 @@ public enum WorldQuality {
                 ($0.rawValue, Double(targetHits[$0.rawValue] ?? 0) / Double(count)) }),
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
+            captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),
+            captionAgreementReconstructed: mean(agreement(reconstructedObserved.attributes).perImage),
             sampling: sampling)
     }
 }

@@ -194,7 +194,8 @@ final class DemoTests: XCTestCase {
         sampling.steps = 2
         let report = try WorldQuality.measure(world: try TinyWorld.path(), count: 6, sampling: sampling)
         XCTAssertEqual(report.images, 6)
-        for value in [report.probeAccuracy, report.probePixelAccuracy, report.captionAgreement, report.targetRate]
+        let ceilings = [try XCTUnwrap(report.captionAgreementRendered), try XCTUnwrap(report.captionAgreementReconstructed)]
+        for value in [report.probeAccuracy, report.probePixelAccuracy, report.captionAgreement, report.targetRate] + ceilings
             + Array(report.captionAgreementPerAttribute.values) + Array(report.targetRatePerTarget.values) {
             XCTAssert((0...1).contains(value), "\(value)")
         }
