@@ -6,10 +6,20 @@ import PortraitWorld
 import StableDiffusion
 import Torch
 
-/// `spf eval`: one customized model against the original, on held-out world prompts.
+/// `spf eval`: one model (`spf eval model`, the default: `spf eval --original ...`) or the full suite.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
+        abstract: "Measure customized models against the original on held-out PortraitWorld prompts.",
+        subcommands: [EvalModelCommand.self, EvalSuiteCommand.self],
+        defaultSubcommand: EvalModelCommand.self
+    )
+}
+
+/// `spf eval [model]`: one customized model against the original, on held-out world prompts.
+struct EvalModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
         abstract: "Measure a customized model against the original on held-out PortraitWorld prompts.",
         discussion: """
             For --pairs held-out prompts of the target (pre-training portraits, base text + target) and one seed \
@@ -18,8 +28,7 @@ struct EvalCommand: ParsableCommand {
             CLIP image embeddings, probe perceptual distance, identity agreement, CLIP-I, Seg-Cons outside the \
             target's region), responsiveness (CLIP-T, the probe's target detection rate), and the same preservation \
             metrics on the base text (incremental learning). Prints a table; --json writes the numbers.             `spf eval suite` runs the full evaluation (every target, method and ablation).
-            """,
-        subcommands: [EvalSuiteCommand.self]
+            """
     )
 
     @Option(help: "The original model (diffusers folder).")
