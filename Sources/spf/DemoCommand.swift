@@ -37,18 +37,10 @@ struct DemoCommand: ParsableCommand {
         if let seed { demo.seed = seed }
         demo = try demo.applying(settings)
         let run = DemoRun(settings: demo, world: world, out: out)
-        let stderr = FileHandle.standardError
-        let started = Date()
-        func stamp() -> String { ProgressReporter.clock(Date().timeIntervalSince(started)) }
-        run.log = { stderr.write(Data("[\(stamp())] \($0)\n".utf8)) }
-        run.trainingProgress = { name, progress in
-            let line = String(format: "\r[%@] %@ step %d/%d loss %.4f %.2fs/step eta %@", stamp(), name, progress.step,
-                              progress.totalSteps, progress.loss, progress.stepSeconds, ProgressReporter.clock(progress.etaSeconds))
-            stderr.write(Data((line + (progress.step == progress.totalSteps ? "\n" : "")).utf8))
-        }
-        run.generationProgress = { what, done, total in
-            stderr.write(Data("\r[\(stamp())] \(what): \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-        }
+        let lines = JobProgressLines()
+        run.log = lines.log
+        run.trainingProgress = lines.training
+        run.generationProgress = lines.generation
         let result = try run.run()
         print(MetricsTable.render(result.methods.map { ($0.name, $0.metrics) }))
         print(String(format: "\nreport: %@ (metrics: %@), %.0f s", result.reportPath, result.metricsPath, result.seconds))

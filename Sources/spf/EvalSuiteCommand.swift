@@ -49,18 +49,11 @@ struct EvalSuiteCommand: ParsableCommand {
         if let results { try checkParentFolder(results, option: "--results") }
         let demo = try DemoSettings().applying(settings)
         let suite = EvaluationSuite(settings: demo, world: world, out: out)
-        let stderr = FileHandle.standardError
-        let started = Date()
-        func stamp() -> String { ProgressReporter.clock(Date().timeIntervalSince(started)) }
-        suite.log = { stderr.write(Data("[\(stamp())] \($0)\n".utf8)) }
-        suite.trainingProgress = { name, progress in
-            let line = String(format: "\r[%@] %@ step %d/%d loss %.4f %.2fs/step eta %@", stamp(), name, progress.step,
-                              progress.totalSteps, progress.loss, progress.stepSeconds, ProgressReporter.clock(progress.etaSeconds))
-            stderr.write(Data((line + (progress.step == progress.totalSteps ? "\n" : "")).utf8))
-        }
-        suite.generationProgress = { what, done, total in
-            stderr.write(Data("\r[\(stamp())] \(what): \(done)/\(total)\(done == total ? "\n" : "")".utf8))
-        }
+        let lines = JobProgressLines()
+        let started = lines.started
+        suite.log = lines.log
+        suite.trainingProgress = lines.training
+        suite.generationProgress = lines.generation
         let stop = StopRequest()
         let deadline = minutes.map { started.addingTimeInterval($0 * 60) }
         suite.shouldStop = { stop.isRequested || deadline.map { Date() >= $0 } ?? false }
