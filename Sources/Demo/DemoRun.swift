@@ -119,10 +119,8 @@ public final class DemoRun {
         config.initFrom = naive.path
         config.steps = settings.spfSteps
         config.learningRate = settings.spfLearningRate
-        config.spf.sfcmLayers = settings.sfcmLayers
-        config.spf.lambdaEnh = settings.lambdaEnh
-        config.spf.phraseMapNormalize = settings.phraseMapNormalize
-        config.spf.clipModel = worldPath("clip")
+        config.spf = settings.spf
+        config.spf.clipModel = settings.spf.clipModel ?? worldPath("clip")
     }
 
     func train(_ name: String, data: String, _ configure: (inout TrainingConfig) -> Void) throws -> RunFolder {

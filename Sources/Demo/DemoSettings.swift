@@ -21,12 +21,17 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     /// SPF-Portrait stage 2, initialised from stage 1.
     public var spfSteps = 60
     public var spfLearningRate = 5e-4
-    /// Cross-attention resolutions of the SFCM (the world UNet's are 1/1 and 1/2 of the 16x16 latents).
-    public var sfcmLayers = ["1/1", "1/2"]
-    public var lambdaEnh = 0.1
-    /// `spf.phrase_map_normalize` of the SPF run: "mass", because the world UNet's attention is diffuse and the
-    /// paper's max-normalisation gives M = 0 there (docs/evaluation.md); with "mass" M covers the hat.
-    public var phraseMapNormalize: PhraseMapNormalize = .mass
+    /// Every SPF-Portrait knob of stage 2: the training config's `[spf]` table under the same names
+    /// (`--set spf.lambda_fg=0.5`). Two differ from the method's defaults for the world UNet: `sfcm_layers` are
+    /// its cross-attention resolutions (1/1 and 1/2 of the 16x16 latents), and `phrase_map_normalize` is "mass",
+    /// because its attention is diffuse and the paper's max-normalisation gives M = 0 there (docs/evaluation.md).
+    /// `clip_model` defaults to the world's CLIP (L_enh).
+    public var spf: SPFSettings = {
+        var spf = SPFSettings()
+        spf.sfcmLayers = ["1/1", "1/2"]
+        spf.phraseMapNormalize = .mass
+        return spf
+    }()
     /// Held-out prompt/seed pairs each model is measured on.
     public var evaluationPairs = 32
     /// Pairs shown in the report's grids.
@@ -45,8 +50,8 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         case target, seed, trainingImages = "training_images", batchSize = "batch_size"
         case naiveSteps = "naive_steps", naiveLearningRate = "naive_learning_rate", trainable
         case loraSteps = "lora_steps", loraLearningRate = "lora_learning_rate", loraRank = "lora_rank"
-        case spfSteps = "spf_steps", spfLearningRate = "spf_learning_rate", sfcmLayers = "sfcm_layers"
-        case lambdaEnh = "lambda_enh", phraseMapNormalize = "phrase_map_normalize", evaluationPairs = "evaluation_pairs", shownPairs = "shown_pairs", sampling
+        case spfSteps = "spf_steps", spfLearningRate = "spf_learning_rate", spf
+        case evaluationPairs = "evaluation_pairs", shownPairs = "shown_pairs", sampling
         case bootstrapReplicates = "bootstrap_replicates"
     }
 
@@ -62,6 +67,14 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         try positive(loraSteps, "lora_steps")
         try positive(spfSteps, "spf_steps")
         try positive(loraRank, "lora_rank")
+        // Stage 2 starts from the naive run (stage 1) and trains its tensors; LoRA runs are the LoRA baseline.
+        guard spf.stage1Steps == 0 else { throw DemoError("spf.stage1_steps must be 0: the demo's stage 1 is the naive run") }
+        guard !spf.lora else { throw DemoError("spf.lora must be false: stage 2 trains the naive run's tensors") }
+        // The rest of the [spf] table is checked as `spf train` checks it, before any minute is spent training.
+        var stage2 = TrainingConfig()
+        (stage2.model, stage2.data, stage2.out, stage2.initFrom) = ("original", "data", "out", "stage 1")
+        (stage2.method, stage2.steps, stage2.learningRate, stage2.spf) = (.spf, spfSteps, spfLearningRate, spf)
+        do { try stage2.validate() } catch { throw DemoError("\(error)") }
         guard evaluationPairs >= 2 else { throw DemoError("evaluation_pairs must be at least 2, got \(evaluationPairs)") }
         guard (1...evaluationPairs).contains(shownPairs) else {
             throw DemoError("shown_pairs must be in 1...evaluation_pairs (\(evaluationPairs)), got \(shownPairs)")

@@ -11,6 +11,12 @@ import Darwin
 /// The same scheme as `SafeTensors.writeAtomically`, repeated here because this module must not depend
 /// on Torch.
 public func replaceAtomically(path: String, with bytes: [UInt8]) throws {
+    // rename(2) would replace a device, FIFO or link itself (as root, `--json /dev/null` would turn /dev/null
+    // into a regular file), so only a missing path or a regular file is replaced.
+    var status = stat()
+    if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw RunLogsError(path: path, "is not a regular file (a device, FIFO, link or folder); give a file path")
+    }
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path

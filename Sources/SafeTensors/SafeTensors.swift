@@ -75,6 +75,11 @@ public enum SafeTensors {
 
 /// Writes a file through a temporary sibling and rename(2), fsync'd, so readers see all or nothing.
 public func writeAtomically(path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    // rename(2) would replace a device, FIFO or link itself rather than write through it.
+    var status = stat()
+    if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw SafeTensorsError(path: path, "is not a regular file (a device, FIFO, link or folder); give a file path")
+    }
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path

@@ -211,6 +211,16 @@ final class DemoTests: XCTestCase {
         XCTAssertThrowsError(try DemoSettings().applying(["evaluation_pairs=1"])) { XCTAssertTrue("\($0)".contains("evaluation_pairs")) }
         XCTAssertEqual(try DemoSettings().applying(["target=\"beard\"", "sampling.steps=7"]).sampling.steps, 7)
         XCTAssertEqual(try DemoSettings().applying(["target=beard"]).target, .beard)
+        // The SPF knobs are the training config's [spf] table under its own names.
+        let spf = try DemoSettings().applying(["spf.lambda_fg=0.25", "spf.enhance_mode=direct"]).spf
+        XCTAssertEqual(spf.lambdaFg, 0.25)
+        XCTAssertEqual(spf.enhanceMode, .direct)
+        XCTAssertEqual(spf.phraseMapNormalize, .mass)
+        XCTAssertThrowsError(try DemoSettings().applying(["spf.lambda_fgg=1"])) { XCTAssertTrue("\($0)".contains("lambda_fgg")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["spf.enhance_mode=sideways"])) { XCTAssertTrue("\($0)".contains("enhance_mode")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["spf.stage1_steps=5"])) { XCTAssertTrue("\($0)".contains("stage1_steps")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["spf.lambda_tc=-1"])) { XCTAssertTrue("\($0)".contains("spf.lambda_tc")) }
+        XCTAssertThrowsError(try DemoSettings().applying(["spf.sfcm_layers=[]"])) { XCTAssertTrue("\($0)".contains("spf.sfcm_layers")) }
         let run = DemoRun(settings: DemoSettings(), world: directory + "/nowhere", out: directory + "/out")
         XCTAssertThrowsError(try run.run()) { XCTAssertTrue("\($0)".contains("nowhere/pipeline/model_index.json"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out"), "nothing written")

@@ -35,6 +35,26 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertEqual(file.info("t_float32")?.shape, [3, 5])
     }
 
+    /// Saving over a link or FIFO is refused (rename(2) would replace the node itself), naming the path.
+    func testSaveRefusesALinkAndAFIFO() throws {
+        let target = directory.appendingPathComponent("real.safetensors").path
+        try SafeTensors.save(["x": try Tensor.scalar(1.0)], to: target)
+        let before = try Data(contentsOf: URL(fileURLWithPath: target))
+        let link = directory.appendingPathComponent("link.safetensors").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let fifo = directory.appendingPathComponent("fifo.safetensors").path
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        for node in [link, fifo] {
+            XCTAssertThrowsError(try SafeTensors.save(["x": try Tensor.scalar(2.0)], to: node)) { error in
+                XCTAssert("\(error)".contains(node) && "\(error)".contains("not a regular file"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: target)), before)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), target)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
+                       ["fifo.safetensors", "link.safetensors", "real.safetensors"])
+    }
+
     func testHeaderIsAlignedAndReadableByLayout() throws {
         let path = directory.appendingPathComponent("a.safetensors").path
         try SafeTensors.save(["b": try Tensor([Float(1), 2], shape: [2]), "a": try Tensor([Int64(5)], shape: [1])],
