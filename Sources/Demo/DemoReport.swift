@@ -137,9 +137,11 @@ public struct DemoReport {
         html.append("</table>")
         if let truth = maps.groundTruth {
             html.append(String(format: "<p>Against the ground-truth label maps of these %d examples: M averages <b>%.3f</b> on the "
-                               + "target's region and <b>%.3f</b> elsewhere (the region is %.1f%% of the image). A control map that "
+                               + "target's region and <b>%.3f</b> elsewhere (the region is %.1f%% of the image); the target phrase's "
+                               + "attention %.3f there and %.3f elsewhere, and its correlation with M is %.2f. A control map that "
                                + "finds the target is high on it and low elsewhere.</p>",
-                               truth.examples, truth.meanInside, truth.meanOutside, 100 * truth.areaFraction))
+                               truth.examples, truth.meanInside, truth.meanOutside, 100 * truth.areaFraction,
+                               truth.attentionInside, truth.attentionOutside, truth.attentionMapCorrelation))
         }
         return html.joined(separator: "\n")
     }

@@ -23,32 +23,61 @@ public struct SPFMapSnapshot {
         public var targetRegion: [Float]?
     }
 
-    /// M against the ground truth: its mean on the target's region and elsewhere (cells weighted by how much of
-    /// them the region covers), and the region's share of the image (over the examples with label maps).
+    /// M and the target's attention against the ground truth: each one's mean on the target's region and
+    /// elsewhere (cells weighted by how much of them the region covers), the region's share of the image, and the
+    /// mean over the examples of the Pearson correlation of the target's attention with M (issue 8: with the SFCM
+    /// the target phrase should attend where M is high).
     public struct GroundTruthOverlap: Codable, Equatable, Sendable {
         public var meanInside: Double
         public var meanOutside: Double
+        public var attentionInside: Double
+        public var attentionOutside: Double
+        public var attentionMapCorrelation: Double
         public var areaFraction: Double
         public var examples: Int
 
         enum CodingKeys: String, CodingKey {
-            case meanInside = "mean_inside", meanOutside = "mean_outside", areaFraction = "area_fraction", examples
+            case meanInside = "mean_inside", meanOutside = "mean_outside", attentionInside = "attention_inside"
+            case attentionOutside = "attention_outside", attentionMapCorrelation = "attention_map_correlation"
+            case areaFraction = "area_fraction", examples
         }
 
-        public init(maps: [(control: [Float], region: [Float])]) {
-            var inside = 0.0, outside = 0.0, area = 0.0, cells = 0.0
-            for (control, region) in maps {
-                for (m, r) in zip(control, region) {
+        public init(maps: [(control: [Float], attention: [Float], region: [Float])]) {
+            var inside = 0.0, outside = 0.0, attentionIn = 0.0, attentionOut = 0.0, area = 0.0, cells = 0.0
+            var correlation = 0.0
+            for (control, attention, region) in maps {
+                for ((m, a), r) in zip(zip(control, attention), region) {
                     inside += Double(m * r)
                     outside += Double(m * (1 - r))
+                    attentionIn += Double(a * r)
+                    attentionOut += Double(a * (1 - r))
                     area += Double(r)
                 }
                 cells += Double(region.count)
+                correlation += Self.pearson(attention, control)
             }
             meanInside = area > 0 ? inside / area : 0
             meanOutside = cells - area > 0 ? outside / (cells - area) : 0
+            attentionInside = area > 0 ? attentionIn / area : 0
+            attentionOutside = cells - area > 0 ? attentionOut / (cells - area) : 0
+            attentionMapCorrelation = maps.isEmpty ? 0 : correlation / Double(maps.count)
             areaFraction = cells > 0 ? area / cells : 0
             examples = maps.count
+        }
+
+        /// 0 where either map is flat (no direction to agree on).
+        static func pearson(_ x: [Float], _ y: [Float]) -> Double {
+            let n = Double(min(x.count, y.count))
+            guard n > 1 else { return 0 }
+            let mx = x.reduce(0) { $0 + Double($1) } / n, my = y.reduce(0) { $0 + Double($1) } / n
+            var sxy = 0.0, sxx = 0.0, syy = 0.0
+            for (u, v) in zip(x, y) {
+                let (du, dv) = (Double(u) - mx, Double(v) - my)
+                sxy += du * dv
+                sxx += du * du
+                syy += dv * dv
+            }
+            return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
         }
     }
 
@@ -56,7 +85,9 @@ public struct SPFMapSnapshot {
     public var examples: [Example]
 
     public var groundTruth: GroundTruthOverlap? {
-        let pairs = examples.compactMap { example in example.targetRegion.map { (example.controlMap, $0) } }
+        let pairs = examples.compactMap { example in
+            example.targetRegion.map { (example.controlMap, example.targetAttention, $0) }
+        }
         return pairs.isEmpty ? nil : GroundTruthOverlap(maps: pairs)
     }
 

@@ -149,14 +149,19 @@ final class DemoTests: XCTestCase {
         let labels = try RGBImage(width: 4, height: 4, pixels: pixels)
         let region = SPFMapSnapshot.regionShares(labels, labels: [PortraitLabel.hat.rawValue], height: 2, width: 2)
         XCTAssertEqual(region, [1, 0.25, 0, 0])
-        let exact = SPFMapSnapshot.GroundTruthOverlap(maps: [(region, region)])
+        let exact = SPFMapSnapshot.GroundTruthOverlap(maps: [(region, region, region)])
         XCTAssertEqual(exact.meanInside, (1 + 0.25 * 0.25) / 1.25, accuracy: 1e-6)
         XCTAssertEqual(exact.areaFraction, 1.25 / 4, accuracy: 1e-9)
-        let binary = SPFMapSnapshot.GroundTruthOverlap(maps: [([1, 0, 0, 0], [1, 0, 0, 0])])
+        XCTAssertEqual(exact.attentionInside, exact.meanInside, accuracy: 1e-9)
+        XCTAssertEqual(exact.attentionMapCorrelation, 1, accuracy: 1e-9)
+        let binary = SPFMapSnapshot.GroundTruthOverlap(maps: [([1, 0, 0, 0], [0, 1, 1, 1], [1, 0, 0, 0])])
         XCTAssertEqual([binary.meanInside, binary.meanOutside], [1, 0])
-        let flat = SPFMapSnapshot.GroundTruthOverlap(maps: [([0.3, 0.3, 0.3, 0.3], region)])
+        XCTAssertEqual([binary.attentionInside, binary.attentionOutside], [0, 1])
+        XCTAssertEqual(binary.attentionMapCorrelation, -1, accuracy: 1e-9)
+        let flat = SPFMapSnapshot.GroundTruthOverlap(maps: [([0.3, 0.3, 0.3, 0.3], [0.5, 0.1, 0.2, 0.9], region)])
         XCTAssertEqual(flat.meanInside, 0.3, accuracy: 1e-6)
         XCTAssertEqual(flat.meanOutside, 0.3, accuracy: 1e-6)
+        XCTAssertEqual(flat.attentionMapCorrelation, 0, "a flat M has no direction")
     }
 
     /// Renders the report in headless Chromium (Debian's `chromium`, installed by `make test`'s set-up) and

@@ -160,7 +160,7 @@ final class SPFMethodTests: TinyRunTestCase {
 
     /// Trains the fixture's batch on its fixed draw for `steps` AdamW steps from the "stage 1" weights; returns
     /// the total losses and the final |eps_res - eps_ref|.
-    func train(_ settings: SPFSettings, steps: Int) throws -> (losses: [Double], distance: Double) {
+    func train(_ settings: SPFSettings, steps: Int) throws -> (losses: [Double], distance: Double, last: SPFMethod.Stage2, sfcmLayers: [String]) {
         let fixture = try SPFFixture.load()
         let (method, batch, draw) = try fixture.setUp(settings: settings)
         let parameters = method.trainableParameters.map(\.tensor)
@@ -175,11 +175,11 @@ final class SPFMethodTests: TinyRunTestCase {
         }
         let last = try method.stage2(batch, draw: draw)
         let distance = try (last.response.sample - last.reference.sample).square().mean().sqrt().item()
-        return (losses, distance)
+        return (losses, distance, last, method.sfcmLayerNames)
     }
 
     func testLossFallsOverFiftySteps() throws {
-        let (losses, _) = try train(SPFFixture.settings("spf"), steps: 50)
+        let (losses, _, _, _) = try train(SPFFixture.settings("spf"), steps: 50)
         print("SPF loss over 50 steps: \(losses.first!) -> \(losses.last!)")
         XCTAssertLessThan(losses.last!, losses.first! * 0.9, "\(losses.first!) -> \(losses.last!)")
     }
