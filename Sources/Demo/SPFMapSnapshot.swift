@@ -109,57 +109,93 @@ public struct SPFMapSnapshot {
     /// example's ground-truth region comes from the dataset's `labels/` (PortraitWorld sets have them).
     public static func compute(run: String, count: Int, timestep: Int = 500, seed: UInt64 = 0,
                                target: PortraitTarget? = nil) throws -> SPFMapSnapshot {
-        let folder = RunFolder(path: run)
-        var config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
-        config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
-        let models = try TrainingModels.load(config)
-        let method = try SPFMethod(models: models, config: config)
+        let stage2 = try Stage2Model(run: run)
+        let config = stage2.config
         let records = Array(try MetadataFile.read(dataset: config.data).prefix(count))
         let images = ImageSource(config: config)
-        return try Tensor.withNoGrad {
-            let pixels = try Tensor.stack(records.map { try images.pixels($0, flip: false) })
-            var embeddings: [String: Tensor] = [:]
-            for text in Set(records.flatMap(method.texts(for:))) {
-                let ids = models.tokenIDs(text)
-                embeddings[text] = try models.textEncoder(Tensor(ids.map(Int64.init), shape: [1, ids.count])).lastHiddenState
-                    .squeeze(dim: 0)
-            }
-            let posterior = try models.vae.encode(pixels)
-            let batch = TrainingBatch(records: records, latentParameters: posterior.parameters, embeddings: embeddings,
-                                      step: config.spf.stage1Steps)
-            let latents = try posterior.mean * method.objective.scalingFactor
-            let generator = try Generator(seed: seed)
-            let draw = try method.objective.draw(latents: latents, noise: latents.randnLike(generator: generator),
-                                                 timesteps: Tensor([Int64](repeating: Int64(timestep), count: records.count),
-                                                                   shape: [records.count]))
-            let stage2 = try method.stage2(batch, draw: draw)
-            guard let map = stage2.controlMap else { throw DemoError("\(run): the run has sfcm = false; no control map to show") }
-            let (h, w) = (map.shape[2], map.shape[3])
-            var attention: Tensor?
-            for name in method.sfcmLayerNames {
-                guard let maps = stage2.response.captures[name]?.maps else { continue }
-                var target = try maps.narrow(dim: 1, start: stage2.layout.targetSlot, length: 1)
-                if target.shape[2] != h { target = try target.interpolate(size: (h, w), mode: .bilinear) }
-                attention = try attention.map { try $0 + target } ?? target
-            }
-            guard let attention else { throw DemoError("\(run): no target attention captured") }
-            var examples: [Example] = []
-            for (i, record) in records.enumerated() {
-                let m = try map.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
-                var a = try attention.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
-                let top = a.max() ?? 1
-                if top > 0 { a = a.map { $0 / top } }
-                var region: [Float]?
-                let labelPath = ((config.data as NSString).appendingPathComponent("labels") as NSString)
-                    .appendingPathComponent(record.fileName)
-                if let target, !PairMetrics.regionLabels(of: target).isEmpty, FileManager.default.fileExists(atPath: labelPath) {
-                    let labels = try ImageFile.read(path: labelPath)
-                    region = regionShares(labels, labels: PairMetrics.regionLabels(of: target), height: h, width: w)
+        let pixels = try Tensor.withNoGrad { try Tensor.stack(records.map { try images.pixels($0, flip: false) }) }
+        var snapshot = try stage2.maps(records: records, pixels: pixels, timestep: timestep, seed: seed)
+        guard let target, !PairMetrics.regionLabels(of: target).isEmpty else { return snapshot }
+        for (i, record) in records.enumerated() {
+            let labelPath = ((config.data as NSString).appendingPathComponent("labels") as NSString)
+                .appendingPathComponent(record.fileName)
+            guard FileManager.default.fileExists(atPath: labelPath) else { continue }
+            let labels = try ImageFile.read(path: labelPath)
+            let example = snapshot.examples[i]
+            snapshot.examples[i].targetRegion = regionShares(labels, labels: PairMetrics.regionLabels(of: target),
+                                                             height: example.height, width: example.width)
+        }
+        return snapshot
+    }
+
+    /// M and the target's attention for any captioned images (`spf compare --run` passes generated ones).
+    public static func compute(_ stage2: Stage2Model, images: [(caption: PortraitCaption, image: RGBImage)],
+                               timestep: Int = 500, seed: UInt64 = 0) throws -> SPFMapSnapshot {
+        let records = images.enumerated().map { i, example in
+            CaptionRecord(line: i + 1, fileName: "image-\(i).png", text: example.caption.fullText, portrait: example.caption)
+        }
+        let pixels = try Tensor.withNoGrad { try Tensor.stack(images.map { try $0.image.normalizedTensor() }) }
+        return try stage2.maps(records: records, pixels: pixels, timestep: timestep, seed: seed)
+    }
+
+    /// A finished SPF run's stage 2 with its own final weights in the response path and the original model in
+    /// the reference path: what the maps are computed with.
+    public struct Stage2Model {
+        public let config: TrainingConfig
+        let models: TrainingModels
+        let method: SPFMethod
+
+        public init(run: String) throws {
+            let folder = RunFolder(path: run)
+            var config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
+            guard config.method == .spf else { throw DemoError("\(run): a \(config.method.rawValue) run; the maps need an SPF run") }
+            config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
+            self.config = config
+            models = try TrainingModels.load(config)
+            method = try SPFMethod(models: models, config: config)
+        }
+
+        /// One stage-2 forward of both paths on `pixels` ([B, 3, H, W] in [-1, 1]) noised to `timestep`.
+        public func maps(records: [CaptionRecord], pixels: Tensor, timestep: Int, seed: UInt64) throws -> SPFMapSnapshot {
+            try Tensor.withNoGrad {
+                var embeddings: [String: Tensor] = [:]
+                for text in Set(records.flatMap(method.texts(for:))) {
+                    let ids = models.tokenIDs(text)
+                    embeddings[text] = try models.textEncoder(Tensor(ids.map(Int64.init), shape: [1, ids.count])).lastHiddenState
+                        .squeeze(dim: 0)
                 }
-                examples.append(Example(caption: record.portrait!, image: try RGBImage(tensor: pixels.select(dim: 0, index: i)),
-                                        controlMap: m, targetAttention: a, height: h, width: w, targetRegion: region))
+                let posterior = try models.vae.encode(pixels)
+                let batch = TrainingBatch(records: records, latentParameters: posterior.parameters, embeddings: embeddings,
+                                          step: config.spf.stage1Steps)
+                let latents = try posterior.mean * method.objective.scalingFactor
+                let generator = try Generator(seed: seed)
+                let draw = try method.objective.draw(latents: latents, noise: latents.randnLike(generator: generator),
+                                                     timesteps: Tensor([Int64](repeating: Int64(timestep), count: records.count),
+                                                                       shape: [records.count]))
+                let stage2 = try method.stage2(batch, draw: draw)
+                guard let map = stage2.controlMap else {
+                    throw DemoError("\(config.out): the run has sfcm = false; no control map to show")
+                }
+                let (h, w) = (map.shape[2], map.shape[3])
+                var attention: Tensor?
+                for name in method.sfcmLayerNames {
+                    guard let maps = stage2.response.captures[name]?.maps else { continue }
+                    var target = try maps.narrow(dim: 1, start: stage2.layout.targetSlot, length: 1)
+                    if target.shape[2] != h { target = try target.interpolate(size: (h, w), mode: .bilinear) }
+                    attention = try attention.map { try $0 + target } ?? target
+                }
+                guard let attention else { throw DemoError("\(config.out): no target attention captured") }
+                var examples: [Example] = []
+                for (i, record) in records.enumerated() {
+                    let m = try map.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
+                    var a = try attention.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
+                    let top = a.max() ?? 1
+                    if top > 0 { a = a.map { $0 / top } }
+                    examples.append(Example(caption: record.portrait!, image: try RGBImage(tensor: pixels.select(dim: 0, index: i)),
+                                            controlMap: m, targetAttention: a, height: h, width: w, targetRegion: nil))
+                }
+                return SPFMapSnapshot(timestep: timestep, examples: examples)
             }
-            return SPFMapSnapshot(timestep: timestep, examples: examples)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demo
 import Foundation
 import Imaging
 import StableDiffusion
@@ -16,16 +17,24 @@ struct CompareCommand: ParsableCommand {
             change), and the customized model on the base text alone (it should still draw the original). \
             --prompts holds one prompt per line: a JSON object with metadata.jsonl's caption fields (base, \
             target, mode, replaces), or a plain base text that takes --target (and --replaces for replace mode). \
-            Writes OUT/compare-<n>.png (with the texts and seeds in its text chunks), all or nothing.
+            Writes OUT/compare-<n>.png (with the texts and seeds in its text chunks), all or nothing. \
+            With --run (an `spf train --method spf` run) the two models are the run's original and its result, and \
+            two columns follow: the Semantic-Aware Fine Control Map M and the target phrase's attention, both from \
+            the run's stage 2 on the customized full-text image noised to --map-timestep, as heat maps over it.
             """
     )
 
     @Option(help: "The original model (diffusers folder or single-file checkpoint).")
-    var original: String
+    var original: String?
     @Option(help: "The customized model (diffusers folder or single-file checkpoint).")
     var customized: String?
     @Option(help: "A LoRA file (kohya or diffusers format) applied to the original model instead of --customized.")
     var lora: String?
+    @Option(name: .customLong("run"),
+            help: "An SPF training run instead of --original/--customized/--lora: adds the SFCM and target-attention columns.")
+    var spfRun: String?
+    @Option(help: "With --run: the timestep the maps are computed at.")
+    var mapTimestep = 500
     @Option(help: "LoRA scale.")
     var loraScale = 1.0
     @Option(help: "For single-file models: a tokenizer folder or bpe_simple_vocab_16e6.txt.gz.")
@@ -50,7 +59,15 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        guard (customized == nil) != (lora == nil) else { throw InputError("give either --customized or --lora") }
+        if spfRun != nil {
+            guard original == nil, customized == nil, lora == nil else {
+                throw InputError("--run names both models: leave out --original, --customized and --lora")
+            }
+            guard (0..<1000).contains(mapTimestep) else { throw InputError("--map-timestep must be in 0...999") }
+        } else {
+            guard original != nil else { throw InputError("give --original (with --customized or --lora), or --run") }
+            guard (customized == nil) != (lora == nil) else { throw InputError("give either --customized or --lora") }
+        }
         let seedList = try seeds.split(separator: ",").map { text -> UInt64 in
             guard let value = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
                 throw InputError("--seeds: '\(text)' is not a seed (non-negative integers, comma-separated)")
@@ -64,14 +81,9 @@ struct CompareCommand: ParsableCommand {
         let names = captions.indices.map { "compare-\($0).png" }
         let folder = try OutputFolder(out, names: names)
 
-        let originalModel = try StableDiffusionPipeline.load(model: original, tokenizer: tokenizer)
-        let customizedModel: StableDiffusionPipeline
-        if let lora {
-            customizedModel = try StableDiffusionPipeline.load(model: original, tokenizer: tokenizer)
-            _ = try customizedModel.loadLoRA(lora, scale: loraScale)
-        } else {
-            customizedModel = try StableDiffusionPipeline.load(model: customized!, tokenizer: tokenizer)
-        }
+        let models = try loadModels()
+        let (originalModel, customizedModel) = (models.original, models.customized)
+        let stage2 = try spfRun.map { try SPFMapSnapshot.Stage2Model(run: $0) }
         let progress = ProgressReporter(label: "compare")
         var done = 0
         try folder.publish(names) { name, path in
@@ -89,14 +101,54 @@ struct CompareCommand: ParsableCommand {
                 done += 1
                 progress.update(done, of: captions.count * seedList.count)
             }
+            if let stage2 {
+                // Every seed's full-text image in one stage-2 forward; the noise is drawn once from the first seed.
+                let snapshot = try SPFMapSnapshot.compute(stage2, images: rows.map { (caption, $0[1]) },
+                                                          timestep: mapTimestep, seed: seedList[0])
+                for (row, example) in snapshot.examples.enumerated() {
+                    for map in [example.controlMap, example.targetAttention] {
+                        rows[row].append(try SPFMapSnapshot.overlay(rows[row][1], map: map, height: example.height, width: example.width))
+                    }
+                }
+            }
             let text: [(key: String, value: String)] = [
                 ("base", caption.base), ("full", caption.fullText), ("target", caption.target),
                 ("seeds", seedList.map(String.init).joined(separator: ",")),
-                ("columns", "original on base | customized on full text | customized on base"),
-                ("original", original), ("customized", lora.map { "\(original) + LoRA \($0) x\(loraScale)" } ?? customized!),
+                ("columns", "original on base | customized on full text | customized on base"
+                    + (stage2 == nil ? "" : " | SFCM M at t=\(mapTimestep) | target attention at t=\(mapTimestep)")),
+                ("original", models.originalName), ("customized", models.customizedName),
             ]
             try PNGWriter.write(try ImageGrid.make(rows), text: text, to: path)
         }
         print(out)
+    }
+
+    /// The two pipelines and how the PNG names them: from --run's config (its model, and its result folder or
+    /// LoRA file), or from --original with --customized or --lora.
+    func loadModels() throws -> (original: StableDiffusionPipeline, customized: StableDiffusionPipeline,
+                                 originalName: String, customizedName: String) {
+        var originalPath = original ?? ""
+        var customizedPath = customized
+        var loraPath = lora
+        if let spfRun {
+            let folder = RunFolder(path: spfRun)
+            let config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
+            originalPath = config.model
+            if config.spf.lora || config.method == .lora {
+                loraPath = (LoRAExport.folder(folder) as NSString).appendingPathComponent(LoRAExport.diffusersFileName)
+            } else {
+                customizedPath = folder.modelPath
+            }
+        }
+        let originalModel = try StableDiffusionPipeline.load(model: originalPath, tokenizer: tokenizer)
+        let customizedModel: StableDiffusionPipeline
+        if let loraPath {
+            customizedModel = try StableDiffusionPipeline.load(model: originalPath, tokenizer: tokenizer)
+            _ = try customizedModel.loadLoRA(loraPath, scale: loraScale)
+        } else {
+            customizedModel = try StableDiffusionPipeline.load(model: customizedPath!, tokenizer: tokenizer)
+        }
+        let customizedName = loraPath.map { "\(originalPath) + LoRA \($0) x\(loraScale)" } ?? customizedPath!
+        return (originalModel, customizedModel, originalPath, customizedName)
     }
 }

@@ -44,4 +44,51 @@ final class CompareCommandTests: ThreadScopedTestCase {
         XCTAssertThrowsError(try failing.run()) { XCTAssert("\($0)".contains("line 1: a plain base text needs --target"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
     }
+
+    /// `--run` (an SPF run): the run's original and result, plus the SFCM and target-attention columns.
+    func testRunAddsTheMapColumns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spf-compare-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = folder + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var rows: [String] = []
+        for i in 0..<2 {
+            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * 5 + i * 70) % 256) }
+            try PNGWriter.write(RGBImage(width: 16, height: 16, pixels: pixels), to: data + "/p\(i).png")
+            rows.append(#"{"file_name": "p\#(i).png", "base": "a woman, a photo", "target": "with a red hat"}"#)
+        }
+        try rows.joined(separator: "\n").write(toFile: data + "/metadata.jsonl", atomically: true, encoding: .utf8)
+        let run = folder + "/run"
+        var train = try TrainCommand.parse([
+            "--model", Self.model, "--data", data, "--out", run, "--steps", "3", "--batch-size", "2", "--threads", "1",
+            "--set", "resolution=16", "--set", #"method="spf""#, "--set", "spf.stage1_steps=1",
+            "--set", #"spf.sfcm_layers=["1/1"]"#, "--set", "spf.lambda_enh=0",
+        ])
+        try train.run()
+        let prompts = folder + "/prompts.txt"
+        try "a man, a photo\n".write(toFile: prompts, atomically: true, encoding: .utf8)
+        let out = folder + "/out"
+        let arguments = ["--run", run, "--prompts", prompts, "--target", "with a red hat", "--seeds", "3,4", "--steps", "2",
+                         "--size", "16", "--out", out, "--threads", "1"]
+        var command = try CompareCommand.parse(arguments)
+        try command.run()
+        let grid = try ImageFile.read(path: out + "/compare-0.png")
+        XCTAssertEqual([grid.width, grid.height], [5 * 16 + 6 * 2, 2 * 16 + 3 * 2])
+        let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(out + "/compare-0.png").map { ($0.key, $0.value) })
+        XCTAssertEqual(text["columns"]?.contains("SFCM M at t=500 | target attention at t=500"), true, text["columns"] ?? "")
+        XCTAssertEqual(text["customized"], run + "/model")
+        func cell(_ column: Int) -> [UInt8] {
+            var values: [UInt8] = []
+            for y in 2..<18 {
+                let start = (y * grid.width + 2 + column * 18) * 3
+                values += grid.pixels[start..<(start + 48)]
+            }
+            return values
+        }
+        XCTAssertNotEqual(cell(3), cell(1), "the map is drawn over the full-text image")
+        XCTAssertNotEqual(cell(4), cell(1))
+        var both = try CompareCommand.parse(arguments.map { $0 == out ? folder + "/bad" : $0 } + ["--original", Self.model])
+        XCTAssertThrowsError(try both.run()) { XCTAssert("\($0)".contains("--run names both models"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
+    }
 }
