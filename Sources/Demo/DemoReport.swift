@@ -128,8 +128,8 @@ public struct DemoReport {
                     + "attention to the target phrase (mean over the SFCM layers, scaled to its maximum).</p>",
                     "<table><tr><th>fine-tuning text</th><th>image</th><th>SFCM M</th><th>target attention</th></tr>"]
         for example in maps.examples {
-            let control = try SPFMapSnapshot.overlay(example.image, map: example.controlMap, height: example.height, width: example.width)
-            let attention = try SPFMapSnapshot.overlay(example.image, map: example.targetAttention, height: example.height,
+            let control = try example.image.heatMapOverlay(example.controlMap, height: example.height, width: example.width)
+            let attention = try example.image.heatMapOverlay(example.targetAttention, height: example.height,
                                                        width: example.width)
             html.append("<tr><td class=\"caption\">\(escape(example.caption.base))<br><b>+ \(escape(example.caption.target))</b></td>"
                         + (try [example.image, control, attention].map { try imageCell($0, alt: "map") }.joined()) + "</tr>")

@@ -142,7 +142,6 @@ public struct SPFMapSnapshot {
     /// the reference path: what the maps are computed with.
     public struct Stage2Model {
         public let config: TrainingConfig
-        let models: TrainingModels
         let method: SPFMethod
 
         public init(run: String) throws {
@@ -151,86 +150,18 @@ public struct SPFMapSnapshot {
             guard config.method == .spf else { throw DemoError("\(run): a \(config.method.rawValue) run; the maps need an SPF run") }
             config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
             self.config = config
-            models = try TrainingModels.load(config)
-            method = try SPFMethod(models: models, config: config)
+            method = try SPFMethod(models: TrainingModels.load(config), config: config)
         }
 
         /// One stage-2 forward of both paths on `pixels` ([B, 3, H, W] in [-1, 1]) noised to `timestep`.
         public func maps(records: [CaptionRecord], pixels: Tensor, timestep: Int, seed: UInt64) throws -> SPFMapSnapshot {
-            try Tensor.withNoGrad {
-                var embeddings: [String: Tensor] = [:]
-                for text in Set(records.flatMap(method.texts(for:))) {
-                    let ids = models.tokenIDs(text)
-                    embeddings[text] = try models.textEncoder(Tensor(ids.map(Int64.init), shape: [1, ids.count])).lastHiddenState
-                        .squeeze(dim: 0)
-                }
-                let posterior = try models.vae.encode(pixels)
-                let batch = TrainingBatch(records: records, latentParameters: posterior.parameters, embeddings: embeddings,
-                                          step: config.spf.stage1Steps)
-                let latents = try posterior.mean * method.objective.scalingFactor
-                let generator = try Generator(seed: seed)
-                let draw = try method.objective.draw(latents: latents, noise: latents.randnLike(generator: generator),
-                                                     timesteps: Tensor([Int64](repeating: Int64(timestep), count: records.count),
-                                                                       shape: [records.count]))
-                let stage2 = try method.stage2(batch, draw: draw)
-                guard let map = stage2.controlMap else {
-                    throw DemoError("\(config.out): the run has sfcm = false; no control map to show")
-                }
-                let (h, w) = (map.shape[2], map.shape[3])
-                var attention: Tensor?
-                for name in method.sfcmLayerNames {
-                    guard let maps = stage2.response.captures[name]?.maps else { continue }
-                    var target = try maps.narrow(dim: 1, start: stage2.layout.targetSlot, length: 1)
-                    if target.shape[2] != h { target = try target.interpolate(size: (h, w), mode: .bilinear) }
-                    attention = try attention.map { try $0 + target } ?? target
-                }
-                guard let attention else { throw DemoError("\(config.out): no target attention captured") }
-                var examples: [Example] = []
-                for (i, record) in records.enumerated() {
-                    let m = try map.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
-                    var a = try attention.select(dim: 0, index: i).reshape([-1]).to(.float32).toArray(Float.self)
-                    let top = a.max() ?? 1
-                    if top > 0 { a = a.map { $0 / top } }
-                    examples.append(Example(caption: record.portrait!, image: try RGBImage(tensor: pixels.select(dim: 0, index: i)),
-                                            controlMap: m, targetAttention: a, height: h, width: w, targetRegion: nil))
-                }
-                return SPFMapSnapshot(timestep: timestep, examples: examples)
+            let maps = try method.maps(records: records, pixels: pixels, timestep: timestep, seed: seed)
+            let examples = try records.enumerated().map { i, record in
+                Example(caption: record.portrait!, image: try RGBImage(tensor: pixels.select(dim: 0, index: i)),
+                        controlMap: maps.controlMaps[i], targetAttention: maps.targetAttention[i], height: maps.height,
+                        width: maps.width, targetRegion: nil)
             }
+            return SPFMapSnapshot(timestep: timestep, examples: examples)
         }
-    }
-
-    /// `image` with `map` ([h, w] in [0, 1], bilinearly upsampled) as a heat map blended over it.
-    public static func overlay(_ image: RGBImage, map: [Float], height: Int, width: Int, opacity: Float = 0.55) throws -> RGBImage {
-        var pixels = image.pixels
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                // Pixel centres to map coordinates (align_corners = false, as torch's bilinear).
-                let my = max(0, min(Float(height - 1), (Float(y) + 0.5) * Float(height) / Float(image.height) - 0.5))
-                let mx = max(0, min(Float(width - 1), (Float(x) + 0.5) * Float(width) / Float(image.width) - 0.5))
-                let (y0, x0) = (Int(my), Int(mx))
-                let (y1, x1) = (min(y0 + 1, height - 1), min(x0 + 1, width - 1))
-                let (fy, fx) = (my - Float(y0), mx - Float(x0))
-                let top = map[y0 * width + x0] * (1 - fx) + map[y0 * width + x1] * fx
-                let bottom = map[y1 * width + x0] * (1 - fx) + map[y1 * width + x1] * fx
-                let value = max(0, min(1, top * (1 - fy) + bottom * fy))
-                let colour = heat(value)
-                for c in 0..<3 {
-                    let index = (y * image.width + x) * 3 + c
-                    pixels[index] = UInt8((Float(pixels[index]) * (1 - opacity) + colour[c] * opacity).rounded())
-                }
-            }
-        }
-        return try RGBImage(width: image.width, height: image.height, pixels: pixels)
-    }
-
-    /// A perceptually ordered dark-blue -> red -> yellow ramp (0 -> 1).
-    static func heat(_ v: Float) -> [Float] {
-        let stops: [(Float, [Float])] = [(0, [20, 20, 90]), (0.35, [120, 30, 140]), (0.65, [230, 60, 40]), (1, [255, 230, 80])]
-        for i in 1..<stops.count where v <= stops[i].0 {
-            let (a, b) = (stops[i - 1], stops[i])
-            let t = (v - a.0) / (b.0 - a.0)
-            return (0..<3).map { a.1[$0] + (b.1[$0] - a.1[$0]) * t }
-        }
-        return stops.last!.1
     }
 }

@@ -107,7 +107,7 @@ struct CompareCommand: ParsableCommand {
                                                           timestep: mapTimestep, seed: seedList[0])
                 for (row, example) in snapshot.examples.enumerated() {
                     for map in [example.controlMap, example.targetAttention] {
-                        rows[row].append(try SPFMapSnapshot.overlay(rows[row][1], map: map, height: example.height, width: example.width))
+                        rows[row].append(try rows[row][1].heatMapOverlay(map, height: example.height, width: example.width))
                     }
                 }
             }

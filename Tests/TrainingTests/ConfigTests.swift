@@ -70,6 +70,26 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// `validation_prompts` entries are plain prompts or base/target captions (inline tables), checked as
+    /// metadata.jsonl's captions are, with the field named.
+    func testValidationPromptsMayBeCaptions() throws {
+        let config = try resolve(base + """
+            validation_prompts = ["a woman", {base = "a man, a photo", target = "with a red hat"}, \
+            {base = "a man, in a blue t-shirt", target = "in a red dress", mode = "replace", replaces = "in a blue t-shirt"}]
+            """)
+        XCTAssertEqual(config.validationPrompts.map(\.text), ["a woman", "a man, a photo, with a red hat", "a man, in a red dress"])
+        XCTAssertNil(config.validationPrompts[0].caption)
+        XCTAssertEqual(config.validationPrompts[2].caption?.replaces, "in a blue t-shirt")
+        // config.json round trip (a resumed run reads it back).
+        let json = try JSONEncoder().encode(config.validationPrompts)
+        XCTAssertEqual(try JSONDecoder().decode([ValidationPrompt].self, from: json), config.validationPrompts)
+        assertError(base + #"validation_prompts = [{base = "a man"}]"#, contains: ["validation_prompts", "needs `base` and `target`"])
+        assertError(base + #"validation_prompts = [{base = "a man", target = "x", mood = "y"}]"#, contains: ["validation_prompts", "mood"])
+        assertError(base + #"validation_prompts = [{base = "a man", target = "x", mode = "replace", replaces = "a cat"}]"#,
+                    contains: ["validation_prompts", "not one of the base's phrases"])
+        assertError(base + #"validation_prompts = [{base = "a man", target = "x", mode = "swap"}]"#, contains: ["validation_prompts", "add, replace"])
+    }
+
     /// A FIFO (or any non-regular file) as the configuration or as metadata.jsonl fails at once, never blocks.
     func testFIFOsFailImmediately() throws {
         let folder = try temporaryFolder(self, "fifo")

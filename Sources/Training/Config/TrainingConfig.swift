@@ -60,7 +60,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var keepCheckpoints = 3
     /// nil: no validation images.
     public var validationEvery: Int?
-    public var validationPrompts: [String] = []
+    public var validationPrompts: [ValidationPrompt] = []
     public var validationSeed: UInt64 = 0
     public var validationSteps = 20
     public var validationGuidance = 7.5

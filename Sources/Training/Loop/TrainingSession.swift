@@ -79,7 +79,7 @@ public struct TrainingSession {
             try hooks.metrics(step, scalars)
         }
         if config.validationEvery != nil, !config.validationPrompts.isEmpty {
-            let validation = ValidationImages(pipeline: models.pipeline, config: config, run: run)
+            let validation = ValidationImages(pipeline: models.pipeline, config: config, run: run, spf: method as? SPFMethod)
             loopHooks.validation = { step in
                 let path = try step == 0 ? validation.start() : validation(step: step)
                 self.log("validation images: \(path)")
