@@ -72,3 +72,54 @@ final class SPFStepParityTests: TinyRunTestCase {
     func testStepWithoutSFCM() throws { try check("nosfcm") }
     func testSquaredDifferenceUniformWeightsNearest() throws { try check("squared") }
 }
+
+/// L_enh against tools/reference/spf_step_enh_fixtures.py: the response path's one-step prediction decoded by the
+/// tiny VAE and embedded by the world's CLIP (models/world/clip), in the three modes, with the timestep gate
+/// (difference: only the t = 120 sample counts), and its gradients through decoder and CLIP into the UNet.
+final class SPFEnhancementParityTests: TinyRunTestCase {
+    static let worldCLIP = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models/world/clip").path
+    /// UNet, VAE decoder and CLIP vision tower in sequence (30 + 20 + 20 reductions of at most 576 terms); the
+    /// backward pass through all three twice as deep.
+    let forward = Budget.model(length: 576, depth: 70).notBitExact
+    let backward = Budget.model(length: 576, depth: 140).notBitExact
+
+    func check(_ mode: EnhanceMode, maxTimestep: Int, samples: Int) throws {
+        let fixture = try SPFFixture.load()
+        let expected = try SafeTensors.load(referenceFixtures.path("spf_enh.safetensors"))
+        var settings = SPFFixture.settings("spf")
+        settings.lambdaEnh = 1
+        settings.clipModel = Self.worldCLIP
+        settings.enhanceMode = mode
+        settings.enhanceTMax = maxTimestep
+        let (method, batch, draw) = try fixture.setUp(settings: settings)
+        XCTAssertEqual(try XCTUnwrap(expected["\(mode.rawValue).samples"]).item(), Double(samples))
+        let step = try method.stage2(batch, draw: draw)
+        let loss = try XCTUnwrap(step.loss.terms["loss_enh"])
+        try assertParity(loss.reshape([1]), XCTUnwrap(expected["\(mode.rawValue).loss_enh"]), forward,
+                         "L_enh \(mode.rawValue)", in: referenceFixtures)
+        try loss.backward()
+        let named = Dictionary(uniqueKeysWithValues: method.trainableParameters.map { ($0.name, $0.tensor) })
+        var checked = 0
+        for (key, value) in expected where key.hasPrefix("\(mode.rawValue).grad_enh.") {
+            let parameter = try XCTUnwrap(named[String(key.dropFirst("\(mode.rawValue).grad_enh.".count))], key)
+            try assertParity(try parameter.grad() ?? parameter.zerosLike(), value, backward, key, in: referenceFixtures)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 4)
+    }
+
+    func testDifferenceModeWithTheTimestepGate() throws { try check(.difference, maxTimestep: 400, samples: 1) }
+    func testDirectionalMode() throws { try check(.directional, maxTimestep: 999, samples: 2) }
+    func testDirectMode() throws { try check(.direct, maxTimestep: 999, samples: 2) }
+
+    /// No sample at or below enhance_t_max: L_enh is 0 and adds nothing.
+    func testNoSampleUnderTheGateGivesZero() throws {
+        var settings = SPFFixture.settings("spf")
+        settings.lambdaEnh = 1
+        settings.clipModel = Self.worldCLIP
+        settings.enhanceTMax = 100
+        let (method, batch, draw) = try SPFFixture.load().setUp(settings: settings)
+        XCTAssertEqual(try XCTUnwrap(method.stage2(batch, draw: draw).loss.terms["loss_enh"]).item(), 0)
+    }
+}
