@@ -10,7 +10,7 @@ import XCTest
 /// One SPF stage-2 step against the Python reference written from docs/method.md
 /// (tools/reference/spf_fixtures.py: diffusers' UNet with capturing attention processors): phrase weights, both
 /// paths' predictions and maps, the SFCM, every loss term, and gradients of the total and of L_tc and L_fg alone,
-/// for a batch mixing an add-mode and a replace-mode caption, in three settings.
+/// for a batch mixing an add-mode and a replace-mode caption, in three settings and with LoRA adapters trained.
 final class SPFStepParityTests: TinyRunTestCase {
     /// As TrainStepParityTests; captured layers compute attention explicitly where the reference processor runs
     /// its own op order (a reduction's rounding apart even on the recording machine), so not bit-exact.
@@ -20,7 +20,7 @@ final class SPFStepParityTests: TinyRunTestCase {
     func check(_ name: String) throws {
         let fixture = try SPFFixture.load()
         func expected(_ key: String) throws -> Tensor { try XCTUnwrap(fixture.tensors["\(name).\(key)"], "\(name).\(key)") }
-        let (method, batch, draw) = try fixture.setUp(settings: SPFFixture.settings(name))
+        let (method, batch, draw) = try fixture.setUp(settings: SPFFixture.settings(name), lora: name == "lora")
         let step = try method.stage2(batch, draw: draw)
         try assertParity(step.phraseWeights, expected("phrase_weights"), .reduction(length: 32).notBitExact,
                          "\(name) phrase weights", in: referenceFixtures)
@@ -71,6 +71,8 @@ final class SPFStepParityTests: TinyRunTestCase {
     func testStepWithSFCM() throws { try check("spf") }
     func testStepWithoutSFCM() throws { try check("nosfcm") }
     func testSquaredDifferenceUniformWeightsNearest() throws { try check("squared") }
+    /// LoRA stage 2: adapters trained, the reference path with them disabled (strength 0, as PEFT's disable_adapter).
+    func testStepWithLoRAAdapters() throws { try check("lora") }
 }
 
 /// L_enh against tools/reference/spf_step_enh_fixtures.py: the response path's one-step prediction decoded by the

@@ -38,26 +38,28 @@ struct SPFFixture {
         return s
     }
 
-    /// The method on the tiny model (cross-attention trained) with the fixture's stage-1 weights in place, the
-    /// fixture's batch and its draw.
-    func setUp(settings: SPFSettings) throws -> (SPFMethod, TrainingBatch, DiffusionObjective.Draw) {
+    /// The method on the tiny model (cross-attention trained, or with `lora` the [lora] defaults' adapters) with
+    /// the fixture's stage-1 values in place, the fixture's batch and its draw.
+    func setUp(settings: SPFSettings, lora: Bool = false) throws -> (SPFMethod, TrainingBatch, DiffusionObjective.Draw) {
         var config = TrainingConfig()
         config.model = tinyModel
         config.method = .spf
         config.trainable = .crossAttention
         config.steps = 2
         config.spf = settings
+        config.spf.lora = lora
         try config.validateSPF()
         let models = try TrainingModels.load(config)
         let method = try SPFMethod(models: models, config: config)
+        let prefix = lora ? "lora_moved." : "moved."
         var moved = 0
         try Tensor.withNoGrad {
             for (parameterName, tensor) in method.trainableParameters {
-                try tensor.copy_(XCTUnwrap(tensors["moved.\(parameterName)"], parameterName))
+                try tensor.copy_(XCTUnwrap(tensors[prefix + parameterName], parameterName))
                 moved += 1
             }
         }
-        XCTAssertEqual(moved, tensors.keys.filter { $0.hasPrefix("moved.") }.count, "the trained set is attn2")
+        XCTAssertEqual(moved, tensors.keys.filter { $0.hasPrefix(prefix) }.count, "the trained set is the fixture's")
         for (_, tensor) in method.trainableParameters { try tensor.setRequiresGrad(true) }
         let records = try captions.enumerated().map { i, c -> CaptionRecord in
             let caption = try PortraitCaption(base: c["base"] as! String, target: c["target"] as! String,

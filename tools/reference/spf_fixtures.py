@@ -11,6 +11,8 @@ Writes Tests/TrainingTests/Fixtures/spf_step.safetensors. Cases (keys prefixed "
   spf       sfcm on, nd abs, CLIP phrase weights, blur sigma 1, bilinear, sfcm_layers 1/1 + 1/2
   nosfcm    sfcm off (W = 1)
   squared   nd squared, uniform phrase weights, no blur, nearest resize, sfcm_layers 1/2, no PAD group
+  lora      the spf settings with LoRA adapters trained instead of attn2 (PEFT, rank 4, alpha 4; their values in
+            lora_moved.<Swift name>); the reference path is the model without adapters
 L_enh is not part of this fixture (lambda_enh = 0): it needs a CLIP image model.
 """
 import json
@@ -20,6 +22,7 @@ import os
 import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler, UNet2DConditionModel
+from peft import LoraConfig
 from safetensors.torch import save_file
 from transformers import CLIPTextModel, CLIPTokenizer
 
@@ -41,6 +44,17 @@ GRAD_KEYS = ["down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight"
              "mid_block.attentions.0.transformer_blocks.0.attn2.to_q.weight",
              "up_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.0.weight",
              "up_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v.weight"]
+
+
+LORA_GRAD_KEYS = ["down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.lora_A.default.weight",
+                  "mid_block.attentions.0.transformer_blocks.0.attn2.to_q.lora_B.default.weight",
+                  "up_blocks.1.attentions.0.transformer_blocks.0.attn1.to_v.lora_A.default.weight",
+                  "up_blocks.1.attentions.1.transformer_blocks.0.attn2.to_out.0.lora_B.default.weight"]
+
+
+def swift_lora_name(name):
+    """PEFT's `<module>.lora_A.default.weight` as the Swift UNet names it: `<module>.lora.lora_A.weight`."""
+    return name.replace(".lora_A.default.", ".lora.lora_A.").replace(".lora_B.default.", ".lora.lora_B.")
 
 
 def phrases(text):
@@ -177,6 +191,106 @@ def cosine(a, b):
     return (a * b).sum() / ((a.square().sum() * b.square().sum()).sqrt() + EPS)
 
 
+def spf_step(case, k, tok, pooled, noisy, timesteps, noise, full, base, unet, params, grad_keys, out):
+    """One stage-2 step of `unet` (the response path, its trained tensors in `params`) against the original model
+    (a fresh UNet: the reference path) for settings `k`; writes the case's outputs into `out`."""
+    P, ref_groups, res_groups, align, control = layout(tok, k["pad"])
+    # Reference path: the original weights.
+    ref_unet = UNet2DConditionModel.from_pretrained(MODEL, subfolder="unet")
+    store_ref, procs, layers = attach(ref_unet)
+    for p in procs:
+        p.groups = group_matrix(ref_groups)
+    with torch.no_grad():
+        eps_ref = ref_unet(noisy, timesteps, base, return_dict=False)[0]
+    # Response path: the caller's trained model (params: its trained tensors by name).
+    store, procs, _ = attach(unet)
+    for p in procs:
+        p.groups = group_matrix(res_groups)
+    eps = unet(noisy, timesteps, full, return_dict=False)[0]
+    l_diff = F.mse_loss(eps.float(), noise.float())
+
+    # Phrase weights.
+    rows = []
+    for b, c in enumerate(CAPTIONS):
+        mask = control[b]
+        bp = phrases(c["base"])
+        if k["weights"] == "clip":
+            d = [1 - cosine(pooled[bp[s]], pooled[c["target"]]) if s < len(bp) else torch.zeros(()) for s in range(P)]
+            row = torch.stack(d).float() * mask
+            if row.max() > 0:
+                row = row / row.max()
+        else:
+            row = mask.clone()
+        rows.append(row)
+    weights = torch.stack(rows)
+
+    M = None
+    if k["sfcm"]:
+        with torch.no_grad():
+            diff = eps.detach().float() - eps_ref.float()
+            nd = (diff.abs() if k["nd"] == "abs" else diff.square()).mean(dim=1, keepdim=True)
+            lo, hi = nd.amin(dim=(2, 3), keepdim=True), nd.amax(dim=(2, 3), keepdim=True)
+            nd = (nd - lo) / (hi - lo + EPS)
+            sfcm_layers = [n for n in layers if downscale(n) in k["sfcm_down"]]
+            acc = None
+            for n in sfcm_layers:
+                m = resize(store[n]["maps"].detach()[:, :P].float(), 8, 8, k["resize"])
+                acc = m if acc is None else acc + m
+            ph = acc / len(sfcm_layers)
+            ph = ph / (ph.amax(dim=(2, 3), keepdim=True) + EPS)
+            pollution = (ph * weights.reshape(2, P, 1, 1)).sum(dim=1, keepdim=True)
+            M = (nd - pollution).clamp(0, 1)
+            if k["blur"] > 0:
+                M = blur(M, k["blur"])
+            M = M / (M.amax(dim=(2, 3), keepdim=True) + EPS)
+
+    def weight_at(h, w):
+        return resize(1 - M, h, w, k["resize"])
+
+    total_tc = None
+    for n in layers:
+        r, r0 = store[n]["maps"], store_ref[n]["maps"]
+        sq = (r - r0).square()
+        if M is not None:
+            sq = sq * weight_at(r.shape[2], r.shape[3])
+        term = (sq.mean(dim=(2, 3)) * align).sum()
+        total_tc = term if total_tc is None else total_tc + term
+    l_tc = total_tc / (align.sum().item() * len(layers))
+    total_fg = None
+    for n in layers:
+        q, q0 = store[n]["query"], store_ref[n]["query"]
+        per = (q.float() - q0.float()).square().mean(dim=2)
+        if M is not None:
+            h, w = store[n]["maps"].shape[2:]
+            per = per * weight_at(h, w).reshape(2, h * w)
+        term = per.mean()
+        total_fg = term if total_fg is None else total_fg + term
+    l_fg = total_fg / len(layers)
+    loss = l_diff + l_tc + l_fg
+
+    out[f"{case}.loss"] = loss.detach().reshape(1)
+    out[f"{case}.loss_diffusion"] = l_diff.detach().reshape(1)
+    out[f"{case}.loss_tc"] = l_tc.detach().reshape(1)
+    out[f"{case}.loss_fg"] = l_fg.detach().reshape(1)
+    out[f"{case}.phrase_weights"] = weights
+    out[f"{case}.eps_ref"] = eps_ref.detach()
+    out[f"{case}.eps_res"] = eps.detach()
+    if M is not None:
+        out[f"{case}.sfcm"] = M
+    for n in layers:
+        out[f"{case}.maps.{n}"] = store[n]["maps"].detach()
+        out[f"{case}.ref_maps.{n}"] = store_ref[n]["maps"]
+    grad_params = [params[n] for n in grad_keys]
+    for label, value in (("tc", l_tc), ("fg", l_fg)):
+        grads = torch.autograd.grad(value, grad_params, retain_graph=True, allow_unused=True)
+        for n, gr in zip(grad_keys, grads):
+            # A layer's to_out feeds no capture of its own (queries and maps come before it).
+            out[f"{case}.grad_{label}.{n}"] = torch.zeros_like(params[n]) if gr is None else gr.detach()
+    loss.backward()
+    for n in grad_keys:
+        out[f"{case}.grad.{n}"] = params[n].grad.detach().clone()
+
+
 def main():
     tok = CLIPTokenizer.from_pretrained(MODEL, subfolder="tokenizer")
     text_encoder = CLIPTextModel.from_pretrained(MODEL, subfolder="text_encoder").eval()
@@ -215,14 +329,6 @@ def main():
     base = torch.stack([hidden[c["base"]] for c in CAPTIONS])
 
     for case, k in CASES.items():
-        P, ref_groups, res_groups, align, control = layout(tok, k["pad"])
-        # Reference path: the original weights.
-        ref_unet = UNet2DConditionModel.from_pretrained(MODEL, subfolder="unet")
-        store_ref, procs, layers = attach(ref_unet)
-        for p in procs:
-            p.groups = group_matrix(ref_groups)
-        with torch.no_grad():
-            eps_ref = ref_unet(noisy, timesteps, base, return_dict=False)[0]
         # Response path: the moved attn2 weights, trained.
         unet = UNet2DConditionModel.from_pretrained(MODEL, subfolder="unet")
         unet.requires_grad_(False)
@@ -232,92 +338,27 @@ def main():
                 params[n].copy_(moved[n])
         for n in trained_names:
             params[n].requires_grad_(True)
-        store, procs, _ = attach(unet)
-        for p in procs:
-            p.groups = group_matrix(res_groups)
-        eps = unet(noisy, timesteps, full, return_dict=False)[0]
-        l_diff = F.mse_loss(eps.float(), noise.float())
+        spf_step(case, k, tok, pooled, noisy, timesteps, noise, full, base, unet, params, GRAD_KEYS, out)
 
-        # Phrase weights.
-        rows = []
-        for b, c in enumerate(CAPTIONS):
-            mask = control[b]
-            bp = phrases(c["base"])
-            if k["weights"] == "clip":
-                d = [1 - cosine(pooled[bp[s]], pooled[c["target"]]) if s < len(bp) else torch.zeros(()) for s in range(P)]
-                row = torch.stack(d).float() * mask
-                if row.max() > 0:
-                    row = row / row.max()
-            else:
-                row = mask.clone()
-            rows.append(row)
-        weights = torch.stack(rows)
-
-        M = None
-        if k["sfcm"]:
-            with torch.no_grad():
-                diff = eps.detach().float() - eps_ref.float()
-                nd = (diff.abs() if k["nd"] == "abs" else diff.square()).mean(dim=1, keepdim=True)
-                lo, hi = nd.amin(dim=(2, 3), keepdim=True), nd.amax(dim=(2, 3), keepdim=True)
-                nd = (nd - lo) / (hi - lo + EPS)
-                sfcm_layers = [n for n in layers if downscale(n) in k["sfcm_down"]]
-                acc = None
-                for n in sfcm_layers:
-                    m = resize(store[n]["maps"].detach()[:, :P].float(), 8, 8, k["resize"])
-                    acc = m if acc is None else acc + m
-                ph = acc / len(sfcm_layers)
-                ph = ph / (ph.amax(dim=(2, 3), keepdim=True) + EPS)
-                pollution = (ph * weights.reshape(2, P, 1, 1)).sum(dim=1, keepdim=True)
-                M = (nd - pollution).clamp(0, 1)
-                if k["blur"] > 0:
-                    M = blur(M, k["blur"])
-                M = M / (M.amax(dim=(2, 3), keepdim=True) + EPS)
-
-        def weight_at(h, w):
-            return resize(1 - M, h, w, k["resize"])
-
-        total_tc = None
-        for n in layers:
-            r, r0 = store[n]["maps"], store_ref[n]["maps"]
-            sq = (r - r0).square()
-            if M is not None:
-                sq = sq * weight_at(r.shape[2], r.shape[3])
-            term = (sq.mean(dim=(2, 3)) * align).sum()
-            total_tc = term if total_tc is None else total_tc + term
-        l_tc = total_tc / (align.sum().item() * len(layers))
-        total_fg = None
-        for n in layers:
-            q, q0 = store[n]["query"], store_ref[n]["query"]
-            per = (q.float() - q0.float()).square().mean(dim=2)
-            if M is not None:
-                h, w = store[n]["maps"].shape[2:]
-                per = per * weight_at(h, w).reshape(2, h * w)
-            term = per.mean()
-            total_fg = term if total_fg is None else total_fg + term
-        l_fg = total_fg / len(layers)
-        loss = l_diff + l_tc + l_fg
-
-        out[f"{case}.loss"] = loss.detach().reshape(1)
-        out[f"{case}.loss_diffusion"] = l_diff.detach().reshape(1)
-        out[f"{case}.loss_tc"] = l_tc.detach().reshape(1)
-        out[f"{case}.loss_fg"] = l_fg.detach().reshape(1)
-        out[f"{case}.phrase_weights"] = weights
-        out[f"{case}.eps_ref"] = eps_ref.detach()
-        out[f"{case}.eps_res"] = eps.detach()
-        if M is not None:
-            out[f"{case}.sfcm"] = M
-        for n in layers:
-            out[f"{case}.maps.{n}"] = store[n]["maps"].detach()
-            out[f"{case}.ref_maps.{n}"] = store_ref[n]["maps"]
-        grad_params = [params[n] for n in GRAD_KEYS]
-        for label, value in (("tc", l_tc), ("fg", l_fg)):
-            grads = torch.autograd.grad(value, grad_params, retain_graph=True, allow_unused=True)
-            for n, gr in zip(GRAD_KEYS, grads):
-                # A layer's to_out feeds no capture of its own (queries and maps come before it).
-                out[f"{case}.grad_{label}.{n}"] = torch.zeros_like(params[n]) if gr is None else gr.detach()
-        loss.backward()
-        for n in GRAD_KEYS:
-            out[f"{case}.grad.{n}"] = params[n].grad.detach().clone()
+    # LoRA stage 2: the response path is the original UNet with PEFT adapters (rank 4, alpha 4 on to_q, to_k, to_v,
+    # to_out.0 of every attention, the engine's [lora] defaults) holding "stage 1" values; the reference path is the
+    # original model (what PEFT's disable_adapter runs). Own generator: the cases above keep their draws.
+    unet = UNet2DConditionModel.from_pretrained(MODEL, subfolder="unet")
+    unet.requires_grad_(False)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian",
+                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    lora_g = torch.Generator().manual_seed(11)
+    params = dict(unet.named_parameters())
+    lora_names = sorted(n for n in params if ".lora_A." in n or ".lora_B." in n)
+    with torch.no_grad():
+        for n in lora_names:
+            params[n].copy_(0.3 * torch.randn(params[n].shape, generator=lora_g))
+            out["lora_moved." + swift_lora_name(n)] = params[n].detach().clone()
+    for n in lora_names:
+        params[n].requires_grad_(True)
+    lora_out = {}
+    spf_step("lora", CASES["spf"], tok, pooled, noisy, timesteps, noise, full, base, unet, params, LORA_GRAD_KEYS, lora_out)
+    out.update({swift_lora_name(key): value for key, value in lora_out.items()})
 
     out = {key: v.contiguous() for key, v in out.items()}
     meta = {"captions": json.dumps(CAPTIONS), "texts": json.dumps(texts), "cases": json.dumps(CASES),
