@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (compare with PyTorch through bench/ops.sh).",
-        subcommands: [OpsBenchCommand.self, UNetBenchCommand.self]
+        subcommands: [OpsBenchCommand.self, UNetBenchCommand.self, SPFBenchCommand.self]
     )
 }
 
