@@ -34,7 +34,8 @@ public final class Conv2d: Module {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         let y = try x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
-        guard let lora else { return y }
+        // Strength 0 is PEFT's disable_adapter: the base layer alone (nothing computed, so no NaN can leak in).
+        guard let lora, lora.strength != 0 else { return y }
         return try y + lora.pointwiseConvDelta(x)
     }
 }

@@ -24,7 +24,8 @@ public final class Linear: Module {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         let y = try x.linear(weight: weight, bias: bias)
-        guard let lora else { return y }
+        // Strength 0 is PEFT's disable_adapter: the base layer alone (nothing computed, so no NaN can leak in).
+        guard let lora, lora.strength != 0 else { return y }
         return try y + lora.linearDelta(x)
     }
 }

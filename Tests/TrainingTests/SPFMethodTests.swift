@@ -113,6 +113,12 @@ final class SPFMethodTests: TinyRunTestCase {
         let disabled = try method.reference.run { try unet(sample: sample, timestep: t, encoderHiddenStates: states).sample }
         let adapters = unet.loraAdapters()
         XCTAssertTrue(adapters.allSatisfy { $0.lora.strength == 1 }, "strengths restored")
+        // A disabled adapter is not computed at all: a non-finite one cannot leak into the reference path.
+        let saved = try Tensor.withNoGrad { try adapters[0].lora.up.detach().clone() }
+        try Tensor.withNoGrad { try adapters[0].lora.up.fill_(Double.nan) }
+        let guarded = try method.reference.run { try unet(sample: sample, timestep: t, encoderHiddenStates: states).sample }
+        XCTAssertTrue(try guarded.isFinite().to(.float32).amin().item() == 1, "NaN adapter at strength 0")
+        try Tensor.withNoGrad { try adapters[0].lora.up.copy_(saved) }
         let removed = unet.removeLoRA()
         XCTAssertFalse(removed.isEmpty)
         let plain = try Tensor.withNoGrad { try unet(sample: sample, timestep: t, encoderHiddenStates: states).sample }
