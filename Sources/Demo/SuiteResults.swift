@@ -25,6 +25,8 @@ public enum SuiteResults {
         Column(name: "Seg-Cons", lowerIsBetter: false, value: { $0.fullText.segmentationConsistency }, paper: 4),
         Column(name: "CLIP-T", lowerIsBetter: false, value: { $0.clipText }, paper: 5),
         Column(name: "target detected", lowerIsBetter: false, value: { $0.targetDetection }, paper: nil),
+        Column(name: "text response", lowerIsBetter: false,
+               value: { $0.textResponse ?? Estimate(value: .nan, low: .nan, high: .nan) }, paper: nil),
         Column(name: "FD base text", lowerIsBetter: true, value: { $0.baseText.frechetDistance }, paper: nil),
         Column(name: "target on base text", lowerIsBetter: true, value: { $0.baseTextTargetRate }, paper: nil),
     ]
@@ -77,7 +79,7 @@ public enum SuiteResults {
                                              ("SPF-Portrait", .spf), ("w/o L_tc", .noTC), ("w/o L_fg", .noFG),
                                              ("w/o L_enh", .noEnh), ("w/o SFCM", .noSFCM)]
             for (label, variant) in rows {
-                text += "| \(label) | " + means(cells, variant, complete).map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |\n"
+                text += "| \(label) | " + means(cells, variant, complete).map { $0.isNaN ? "-" : String(format: "%.3f", $0) }.joined(separator: " | ") + " |\n"
             }
             text += "\n" + paperTable() + "\n" + directions(cells, complete) + "\n"
         } else {
@@ -94,7 +96,7 @@ public enum SuiteResults {
                 }
                 text += "| \(variant.label) | " + columns.map { column in
                     let e = column.value(cell.metrics)
-                    return String(format: "%.3f [%.3f, %.3f]", e.value, e.low, e.high)
+                    return e.value.isNaN ? "-" : String(format: "%.3f [%.3f, %.3f]", e.value, e.low, e.high)
                 }.joined(separator: " | ") + " |\n"
             }
             if let cell = cells.first(where: { $0.target == target }) {
@@ -131,11 +133,12 @@ public enum SuiteResults {
         var text = "## The ablations: change from SPF-Portrait, ours / the paper's\n\n"
         text += "✓ where both move the same way. The paper: w/o SFCM over-aligns (preservation up, CLIP-T down); w/o L_fg "
             + "loses the most preservation.\n\n"
-        text += "| Ablation | " + compared.map(\.name).joined(separator: " | ") + " | target detected |\n|---|"
-            + String(repeating: "---|", count: compared.count + 1) + "\n"
+        text += "| Ablation | " + compared.map(\.name).joined(separator: " | ") + " | target detected | text response |\n|---|"
+            + String(repeating: "---|", count: compared.count + 2) + "\n"
         let spf = means(cells, .spf, targets)
         let paperSPF = PaperTable1.rows.first { $0.method == "SPF-Portrait" }!.values
         let detection = columns.firstIndex { $0.name == "target detected" }!
+        let response = columns.firstIndex { $0.name == "text response" }!
         for variant in [Variant.noTC, .noFG, .noEnh, .noSFCM] {
             let ours = means(cells, variant, targets)
             let paper = PaperTable1.rows.first { $0.method == variant.label }!.values
@@ -147,6 +150,8 @@ public enum SuiteResults {
                 parts.append(String(format: "%+.3f / %+.2f %@", a, b, same ? "✓" : "✗"))
             }
             parts.append(String(format: "%+.3f", ours[detection] - spf[detection]))
+            let change = ours[response] - spf[response]
+            parts.append(change.isNaN ? "-" : String(format: "%+.3f", change))
             text += "| \(variant.label) | " + parts.joined(separator: " | ") + " |\n"
         }
         return text

@@ -37,11 +37,16 @@ public struct CustomizationMetrics: Codable, Equatable, Sendable {
     public var baseTextTargetRate: Estimate
     /// The probe's false-positive floor: the original model on the base text.
     public var originalTargetRate: Estimate
+    /// Response to the text itself: per pair, target detected on the full text minus on the base text (same
+    /// seed), averaged. A model that draws the target whatever the prompt (a fine-tuning set's look learnt as the
+    /// default) scores ~0 however high its detection; one that adds it when asked and only then scores up to 1.
+    /// nil in measurements made before it existed.
+    public var textResponse: Estimate?
 
     enum CodingKeys: String, CodingKey {
         case target, pairs, fullText = "full_text", baseText = "base_text", clipText = "clip_t"
         case targetDetection = "target_detection", baseTextTargetRate = "base_text_target_rate"
-        case originalTargetRate = "original_target_rate"
+        case originalTargetRate = "original_target_rate", textResponse = "text_response"
     }
 
     /// Frechet distances resample fewer times: each replicate is two 64-dimensional eigen-decompositions.
@@ -79,6 +84,8 @@ public struct CustomizationMetrics: Codable, Equatable, Sendable {
             clipText: bootstrap.mean(PairMetrics.clipTextSimilarity(full, texts: try evaluator.textEmbeddings(fullTexts))),
             targetDetection: bootstrap.mean(PairMetrics.targetDetected(full, target: target)),
             baseTextTargetRate: bootstrap.mean(PairMetrics.targetDetected(base, target: target)),
-            originalTargetRate: bootstrap.mean(PairMetrics.targetDetected(reference, target: target)))
+            originalTargetRate: bootstrap.mean(PairMetrics.targetDetected(reference, target: target)),
+            textResponse: bootstrap.mean(zip(PairMetrics.targetDetected(full, target: target),
+                                             PairMetrics.targetDetected(base, target: target)).map { $0 - $1 }))
     }
 }

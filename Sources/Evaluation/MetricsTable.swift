@@ -21,13 +21,16 @@ public enum MetricsTable {
         }
         return preservation("preservation: customized on full text vs original on base text", { $0.fullText })
             + [Row(group: "responsiveness", name: "CLIP-T", better: "higher") { $0.clipText },
-               Row(group: "responsiveness", name: "target detected", better: "higher") { $0.targetDetection }]
+               Row(group: "responsiveness", name: "target detected", better: "higher") { $0.targetDetection },
+               Row(group: "responsiveness", name: "text response (full - base)", better: "higher") {
+                   $0.textResponse ?? Estimate(value: .nan, low: .nan, high: .nan)
+               }]
             + preservation("incremental learning: customized on base text vs original on base text", { $0.baseText })
             + [Row(group: "incremental learning", name: "target on base text", better: "lower") { $0.baseTextTargetRate }]
     }()
 
     public static func format(_ estimate: Estimate) -> String {
-        String(format: "%.3f [%.3f, %.3f]", estimate.value, estimate.low, estimate.high)
+        estimate.value.isNaN ? "-" : String(format: "%.3f [%.3f, %.3f]", estimate.value, estimate.low, estimate.high)
     }
 
     public static func render(_ columns: [(name: String, metrics: CustomizationMetrics)]) -> String {

@@ -80,6 +80,16 @@ final class DemoTests: XCTestCase {
         XCTAssertGreaterThan(changed.fullText.perceptualDistance.value, 1e-4)
         XCTAssertLessThan(changed.fullText.clipImage.value, 1 - 1e-6)
         XCTAssertEqual(changed.baseText, metrics.baseText, "the base-text sets did not change")
+        // The text response is the paired difference of the two detection rates: 0 when both sets are the same.
+        XCTAssertEqual(try XCTUnwrap(metrics.textResponse).value, 0)
+        XCTAssertEqual(try XCTUnwrap(changed.textResponse).value,
+                       changed.targetDetection.value - changed.baseTextTargetRate.value, accuracy: 1e-12)
+        // Measurements written before the text response existed still load (it is nil there).
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(metrics)) as? [String: Any])
+        XCTAssertNotNil(object.removeValue(forKey: "text_response"))
+        let older = try JSONDecoder().decode(CustomizationMetrics.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertNil(older.textResponse)
+        XCTAssertEqual(MetricsTable.format(older.textResponse ?? Estimate(value: .nan, low: .nan, high: .nan)), "-")
     }
 
     /// Image i of a batch is the image `generate` makes alone with seed i (DDIM is deterministic).
