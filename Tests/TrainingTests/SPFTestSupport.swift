@@ -40,7 +40,8 @@ struct SPFFixture {
 
     /// The method on the tiny model (cross-attention trained, or with `lora` the [lora] defaults' adapters) with
     /// the fixture's stage-1 values in place, the fixture's batch and its draw.
-    func setUp(settings: SPFSettings, lora: Bool = false) throws -> (SPFMethod, TrainingBatch, DiffusionObjective.Draw) {
+    func setUp(settings: SPFSettings, lora: Bool = false, gradientCheckpointing: Bool = false,
+               mixedPrecision: MixedPrecision = .no) throws -> (SPFMethod, TrainingBatch, DiffusionObjective.Draw) {
         var config = TrainingConfig()
         config.model = tinyModel
         config.method = .spf
@@ -48,6 +49,8 @@ struct SPFFixture {
         config.steps = 2
         config.spf = settings
         config.spf.lora = lora
+        config.gradientCheckpointing = gradientCheckpointing
+        config.mixedPrecision = mixedPrecision
         try config.validateSPF()
         let models = try TrainingModels.load(config)
         let method = try SPFMethod(models: models, config: config)
