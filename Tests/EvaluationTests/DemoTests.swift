@@ -31,20 +31,7 @@ enum TinyWorld {
     static func path() throws -> String { try folder.get() }
 }
 
-final class DemoTests: XCTestCase {
-    var directory: String!
-    private var threads = 0
-
-    override func setUpWithError() throws {
-        threads = LibTorch.numThreads
-        try LibTorch.setNumThreads(1)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-demo-\(UUID().uuidString)").path
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-        try LibTorch.setNumThreads(threads)
-    }
+final class DemoTests: ScratchTestCase {
 
     static func tinySettings() throws -> DemoSettings {
         try DemoSettings().applying(["training_images=6", "batch_size=2", "naive_steps=3", "lora_steps=3", "spf_steps=2",

@@ -7,20 +7,7 @@ import XCTest
 
 /// `spf eval suite`: cells measured, resumed without redoing finished ones, settings fixed per folder, and the
 /// results table (means, best LoRA rank, ablation directions against the paper's).
-final class SuiteTests: XCTestCase {
-    var directory: String!
-    private var threads = 0
-
-    override func setUpWithError() throws {
-        threads = LibTorch.numThreads
-        try LibTorch.setNumThreads(1)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-suite-\(UUID().uuidString)").path
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-        try LibTorch.setNumThreads(threads)
-    }
+final class SuiteTests: ScratchTestCase {
 
     func testCellsResumeAndSettingsAreFixed() throws {
         let world = try TinyWorld.path()
