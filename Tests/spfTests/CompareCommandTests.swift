@@ -29,14 +29,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(out + "/compare-1.png").map { ($0.key, $0.value) })
         XCTAssertEqual(text["full"], "a man, a sketch")
         // The same model on both sides: original and customized on the base text agree; the full text differs.
-        func cell(_ column: Int) -> [UInt8] {
-            var values: [UInt8] = []
-            for y in 2..<18 {
-                let start = (y * grid.width + 2 + column * 18) * 3
-                values += grid.pixels[start..<(start + 48)]
-            }
-            return values
-        }
+        func cell(_ column: Int) -> [UInt8] { Self.cell(grid, column: column) }
         XCTAssertEqual(cell(0), cell(2))
         XCTAssertNotEqual(cell(0), cell(1))
         let bad = folder + "/bad"
@@ -77,18 +70,21 @@ final class CompareCommandTests: ThreadScopedTestCase {
         let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(out + "/compare-0.png").map { ($0.key, $0.value) })
         XCTAssertEqual(text["columns"]?.contains("SFCM M at t=500 | target attention at t=500"), true, text["columns"] ?? "")
         XCTAssertEqual(text["customized"], run + "/model")
-        func cell(_ column: Int) -> [UInt8] {
-            var values: [UInt8] = []
-            for y in 2..<18 {
-                let start = (y * grid.width + 2 + column * 18) * 3
-                values += grid.pixels[start..<(start + 48)]
-            }
-            return values
-        }
+        func cell(_ column: Int) -> [UInt8] { Self.cell(grid, column: column) }
         XCTAssertNotEqual(cell(3), cell(1), "the map is drawn over the full-text image")
         XCTAssertNotEqual(cell(4), cell(1))
         var both = try CompareCommand.parse(arguments.map { $0 == out ? folder + "/bad" : $0 } + ["--original", Self.model])
         XCTAssertThrowsError(try both.run()) { XCTAssert("\($0)".contains("--run names both models"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
+    }
+
+    /// The pixels of one 16x16 cell in the first row of a grid (2-pixel gaps).
+    static func cell(_ grid: RGBImage, column: Int) -> [UInt8] {
+        var values: [UInt8] = []
+        for y in 2..<18 {
+            let start = (y * grid.width + 2 + column * 18) * 3
+            values += grid.pixels[start..<(start + 48)]
+        }
+        return values
     }
 }
