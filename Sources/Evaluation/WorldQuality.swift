@@ -111,7 +111,7 @@ public enum WorldQuality {
         let reconstructed = try Tensor.withNoGrad {
             try (0..<((count + 31) / 32)).map { i in
                 let batch = try rendered.narrow(dim: 0, start: i * 32, length: min(32, count - i * 32))
-                return try pipeline.vae.decode(pipeline.vae.encode(batch).mean).clamp(min: -1, max: 1)
+                return try pipeline.vae.reconstruct(batch)
             }
         }
         let reconstructedObserved = try evaluator.observe(Tensor.cat(reconstructed, dim: 0))

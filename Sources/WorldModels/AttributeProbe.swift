@@ -39,7 +39,9 @@ public struct ProbeOutput {
 }
 
 /// The world's evaluator: predicts every attribute of a 64x64 image (one linear head per `AttributeClass`,
-/// targets included, on the last level pooled to a `head_grid` x `head_grid` map) and a per-pixel segmentation into `PortraitLabel` classes. Built from the project's NN layers;
+/// targets included, on the last level pooled to a `head_grid` x `head_grid` map, plus with `region_pooling` the
+/// image and the first two levels averaged over each class region of its own segmentation) and a per-pixel
+/// segmentation into `PortraitLabel` classes. Built from the project's NN layers;
 /// parameter names are plain dotted names (`levels.0.conv1.weight`, `heads.hair_color.weight`, ...).
 public final class AttributeProbe: Module {
     public let config: AttributeProbeConfig
@@ -68,7 +70,11 @@ public final class AttributeProbe: Module {
         guard config.headGrid > 0, last % config.headGrid == 0 else {
             throw WorldError("probe config: the last level is \(last)x\(last), not a multiple of head_grid \(config.headGrid)")
         }
-        let features = previous * config.headGrid * config.headGrid
+        var features = previous * config.headGrid * config.headGrid
+        if config.regionPooling {
+            features += config.segmentationClasses * (3 + config.channels[0] + config.channels[1])
+                + 3 * config.headGrid * config.headGrid
+        }
         heads = try classes.map { try Linear(features, $0.count, factory: factory) }
         segmentHigh = try Conv2d(config.channels[0], config.segmentationClasses, kernelSize: 1, factory: factory)
         segmentLow = try Conv2d(config.channels[1], config.segmentationClasses, kernelSize: 1, factory: factory)
@@ -99,11 +105,37 @@ public final class AttributeProbe: Module {
         let (b, c, size) = (h.shape[0], h.shape[1], h.shape[2])
         let g = config.headGrid
         let f = size / g
-        let pooled = try h.reshape([b, c, g, f, g, f]).mean(dims: [3, 5]).flatten(startDim: 1)
-        let logits = try heads.map { try $0(pooled) }
+        var pooled = try h.reshape([b, c, g, f, g, f]).mean(dims: [3, 5]).flatten(startDim: 1)
         let high = try segmentHigh(features[0])
         let low = try segmentLow(features[1]).interpolate(size: (high.shape[2], high.shape[3]), mode: .bilinear)
-        return ProbeOutput(attributes: logits, segmentation: try high + low)
+        let segmentation = try high + low
+        if config.regionPooling {
+            let weights = try segmentation.detach().softmax(dim: 1)
+            let p = pixels.shape[2] / g
+            pooled = try Tensor.cat([
+                pooled,
+                try Self.regionMeans(pixels, weights: weights),
+                try Self.regionMeans(features[0], weights: weights),
+                try Self.regionMeans(features[1], weights: weights),
+                try pixels.reshape([b, 3, g, p, g, p]).mean(dims: [3, 5]).flatten(startDim: 1),
+            ], dim: 1)
+        }
+        let logits = try heads.map { try $0(pooled) }
+        return ProbeOutput(attributes: logits, segmentation: segmentation)
+    }
+
+    /// Per class k, the mean of `x` [B, C, h, w] over the pixels weighted by `weights` [B, K, H, W] (class
+    /// probabilities at H = h * s, averaged over s x s blocks to x's resolution): [B, K * C], class-major.
+    public static func regionMeans(_ x: Tensor, weights: Tensor) throws -> Tensor {
+        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let k = weights.shape[1]
+        let s = weights.shape[2] / h
+        let p = s == 1 ? weights : try weights.reshape([b, k, h, s, w, s]).mean(dims: [3, 5])
+        let flat = try p.reshape([b, k, h * w])
+        let sums = try flat.bmm(x.reshape([b, c, h * w]).transpose(1, 2))
+        // A class absent from the image has ~0 mass: its mean is ~0 rather than noise divided by ~0.
+        let mass = try flat.sum(dims: [2], keepDim: true) + 1e-3
+        return try (sums / mass).flatten(startDim: 1)
     }
 
     /// A probe folder as `spf world pretrain` writes it: config.json (`ProbeFolderConfig`) and model.safetensors.

@@ -37,7 +37,7 @@ public final class VAEStage: WorldStage {
     public func psnr(_ indices: Range<Int>, of source: RenderedExamples) throws -> Double {
         try Tensor.withNoGrad {
             let x = try source.batch(indices).pixels
-            let y = try vae.decode(vae.encode(x).mode()).clamp(min: -1, max: 1)
+            let y = try vae.reconstruct(x)
             let mse = try ((y - x) / 2).square().mean(dims: [1, 2, 3]).floats()
             return mse.map { 10 * log10(1 / max(Double($0), 1e-12)) }.reduce(0, +) / Double(mse.count)
         }
@@ -49,6 +49,14 @@ public final class VAEStage: WorldStage {
             let z = try vae.encode(examples.batch(indices).pixels).sample(generator: generator)
             return 1 / (try z.std().item())
         }
+    }
+}
+
+extension AutoencoderKL {
+    /// What the world measures a VAE by: decode(encode(x).mode()) clamped to [-1, 1] (a perfect UNet behind
+    /// this VAE would produce exactly these images). No gradient is needed; callers wrap it in `withNoGrad`.
+    public func reconstruct(_ pixels: Tensor) throws -> Tensor {
+        try decode(encode(pixels).mode()).clamp(min: -1, max: 1)
     }
 }
 
@@ -129,14 +137,31 @@ public final class ProbeStage: WorldStage {
     public var name: String { "probe" }
     public var trainableParameters: [(name: String, tensor: Tensor)] { probe.namedParameters() }
 
-    public init(probe: AttributeProbe, examples: RenderedExamples) {
+    /// The frozen VAE whose reconstructions replace the first `reconstructionShare` of each batch's renders.
+    public let vae: AutoencoderKL?
+    public let reconstructionShare: Double
+
+    public init(probe: AttributeProbe, examples: RenderedExamples, vae: AutoencoderKL? = nil, reconstructionShare: Double = 0) {
         self.probe = probe
         self.examples = examples
+        self.vae = vae
+        self.reconstructionShare = vae == nil ? 0 : reconstructionShare
+    }
+
+    /// What the probe is shown for `batch`: its renders, the first `reconstructionShare` of them replaced by
+    /// the VAE's reconstructions.
+    public func inputs(_ batch: RenderedBatch) throws -> Tensor {
+        let pixels = batch.pixels
+        let n = pixels.shape[0]
+        let k = min(n, Int((reconstructionShare * Double(n)).rounded()))
+        guard let vae, k > 0 else { return pixels }
+        let blurred = try Tensor.withNoGrad { try vae.reconstruct(pixels.narrow(dim: 0, start: 0, length: k)) }
+        return k == n ? blurred : try Tensor.cat([blurred, pixels.narrow(dim: 0, start: k, length: n - k)], dim: 0)
     }
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = try examples.batch(indices, labels: true)
-        let losses = try probe.loss(probe(batch.pixels), targets: batch.classes, labels: batch.labels!)
+        let losses = try probe.loss(probe(inputs(batch)), targets: batch.classes, labels: batch.labels!)
         return StepLoss(loss: losses.total, terms: ["loss_attributes": losses.attributes,
                                                     "loss_segmentation": losses.segmentation])
     }

@@ -16,16 +16,34 @@ public struct AttributeProbeConfig: Codable, Equatable, Sendable {
     /// Class counts per head, in `AttributeClass.all` order (recorded so a file can be checked against code).
     public var heads: [String: Int] = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0.count) })
     public var segmentationClasses = PortraitLabel.allCases.count
+    /// The heads also read, per segmentation class, the mean of the image and of the first two levels over the
+    /// pixels the probe's own segmentation gives that class (softmax weights, no gradient into the segmentation),
+    /// and the image pooled to head_grid x head_grid. A colour then comes from its region (eye colour from a few
+    /// iris pixels, which a pooled grid averages away) and the lighting ramp from the raw brightness. Probes
+    /// made before it (no key in config.json) read the pooled last level only.
+    public var regionPooling = false
 
     enum CodingKeys: String, CodingKey {
         case imageSize = "image_size", channels, normGroups = "norm_groups", headGrid = "head_grid", heads
-        case segmentationClasses = "segmentation_classes"
+        case segmentationClasses = "segmentation_classes", regionPooling = "region_pooling"
     }
 
     public init() {}
-    public init(channels: [Int], normGroups: Int = 8) {
+    public init(channels: [Int], normGroups: Int = 8, regionPooling: Bool = false) {
         self.channels = channels
         self.normGroups = normGroups
+        self.regionPooling = regionPooling
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        channels = try c.decode([Int].self, forKey: .channels)
+        normGroups = try c.decode(Int.self, forKey: .normGroups)
+        headGrid = try c.decode(Int.self, forKey: .headGrid)
+        heads = try c.decode([String: Int].self, forKey: .heads)
+        segmentationClasses = try c.decode(Int.self, forKey: .segmentationClasses)
+        regionPooling = try c.decodeIfPresent(Bool.self, forKey: .regionPooling) ?? false
     }
 }
 
@@ -77,6 +95,11 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// restart from the previous phase's weights with its own schedule. Absent in plans made before them.
     public var unetExtensions: [StageSettings]?
     public var probeTraining: StageSettings
+    /// Share of each probe batch shown as the trained VAE's reconstructions (posterior mean, decoded, clamped)
+    /// instead of the renders, with the renders' ground truth: generations reach the probe through this VAE, and
+    /// a probe that has only seen crisp renders misreads its blur (and reads some of it as a target). Absent
+    /// (nil) in plans made before it: renders only.
+    public var probeReconstructions: Double?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
     /// Probability of training the UNet on the empty caption (classifier-free guidance).
@@ -92,6 +115,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case vaeTraining = "vae_training", clipTraining = "clip_training", unetTraining = "unet_training"
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
         case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
+        case probeReconstructions = "probe_reconstructions"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -153,12 +177,13 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             vae: vaeConfig(channels: [32, 64, 64], groups: 16),
             clip: clipConfig(hidden: 64, layers: 3, heads: 4, patch: 8, projection: 64),
             unet: try unetConfig(channels: [64, 128, 128], crossAttentionDim: 64, heads: 4, layersPerBlock: 1),
-            probe: AttributeProbeConfig(),
+            probe: AttributeProbeConfig(channels: [32, 64, 96, 128], regionPooling: true),
             vaeTraining: cosine(StageSettings(steps: 600, batchSize: 32, learningRate: 1e-3, warmupSteps: 30)),
             clipTraining: cosine(StageSettings(steps: 2000, batchSize: 64, learningRate: 5e-4, warmupSteps: 50)),
             unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,
                                                checkpointEvery: 100)),
-            probeTraining: cosine(StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50)),
+            probeTraining: cosine(StageSettings(steps: 3000, batchSize: 32, learningRate: 1e-3, warmupSteps: 50)),
+            probeReconstructions: 0.5,
             unetImages: 12000)
     }
 
@@ -170,11 +195,12 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             vae: vae,
             clip: clipConfig(hidden: 16, layers: 1, heads: 2, patch: 16, projection: 16),
             unet: try unetConfig(channels: [16, 32, 32], crossAttentionDim: 16, heads: 2, layersPerBlock: 1, groups: 8),
-            probe: AttributeProbeConfig(channels: [8, 16, 16, 16], normGroups: 4),
+            probe: AttributeProbeConfig(channels: [8, 16, 16, 16], normGroups: 4, regionPooling: true),
             vaeTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
             clipTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
             unetTraining: StageSettings(steps: steps, batchSize: 2, learningRate: 1e-3, checkpointEvery: 2, logEvery: 1),
             probeTraining: StageSettings(steps: steps, batchSize: 4, learningRate: 3e-3, checkpointEvery: 2, logEvery: 1),
+            probeReconstructions: 0.5,
             unetImages: 8)
         plan.evaluationImages = 8
         return plan

@@ -170,7 +170,14 @@ public final class WorldPretraining {
     func trainProbe() throws -> (finished: Bool, step: Int) {
         let probe = try AttributeProbe(plan.probe, factory: factory(.probe))
         let examples = try RenderedExamples(kind: .probe, seed: plan.seed)
-        let stage = ProbeStage(probe: probe, examples: examples)
+        var vae: AutoencoderKL?
+        if let share = plan.probeReconstructions, share > 0 {
+            guard isFinished(.vae) else {
+                throw WorldError("the probe stage trains on VAE reconstructions and needs the trained VAE (run --stage vae first)")
+            }
+            vae = try trainedVAE()
+        }
+        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: plan.probeReconstructions ?? 0)
         let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
         guard finished else { return (false, step) }
         let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)
@@ -267,6 +274,16 @@ public final class WorldPretraining {
         let clip = try CLIPModel(plan.clip, factory: .uninitialized)
         try clip.load(SafeTensors.load(finalWeights(.clip)), source: finalWeights(.clip))
         return clip
+    }
+
+    /// The VAE stage's result (its config with the latent scale, its weights), frozen.
+    func trainedVAE() throws -> AutoencoderKL {
+        let config = try JSONDecoder().decode(AutoencoderKLConfig.self,
+                                              from: Data(contentsOf: URL(fileURLWithPath: path("stages/vae/vae_config.json"))))
+        let vae = try AutoencoderKL(config, factory: .uninitialized)
+        try vae.load(SafeTensors.load(finalWeights(.vae)), source: finalWeights(.vae))
+        try vae.setRequiresGrad(false)
+        return vae
     }
 
     /// A complete diffusers folder around `unet`'s weights: the trained VAE (with its latent scale) and

@@ -85,6 +85,55 @@ final class WorldModelsTests: XCTestCase {
         assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe")
     }
 
+    /// Trained on a mix of renders and VAE reconstructions, the probe sees exactly the first share of each
+    /// batch reconstructed, the rest as rendered, and still learns.
+    func testProbeTrainsOnReconstructionsOfTheFirstShare() throws {
+        let plan = try WorldModelPlan.tiny()
+        let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+        try vae.setRequiresGrad(false)
+        let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
+        let examples = try RenderedExamples(kind: .probe, seed: 0)
+        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: 0.5)
+        let batch = try examples.batch(0..<4)
+        let inputs = try stage.inputs(batch)
+        let reconstructed = try Tensor.withNoGrad { try vae.reconstruct(batch.pixels) }
+        XCTAssertTrue(try inputs.narrow(dim: 0, start: 0, length: 2).allClose(reconstructed.narrow(dim: 0, start: 0, length: 2), rtol: 0, atol: 0))
+        XCTAssertTrue(try inputs.narrow(dim: 0, start: 2, length: 2).allClose(batch.pixels.narrow(dim: 0, start: 2, length: 2), rtol: 0, atol: 0))
+        XCTAssertFalse(try inputs.allClose(batch.pixels, rtol: 0, atol: 1e-3), "the first half is not the render")
+        XCTAssertTrue(try ProbeStage(probe: probe, examples: examples).inputs(batch).allClose(batch.pixels, rtol: 0, atol: 0))
+        assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe on reconstructions")
+    }
+
+    /// Region pooling: per class, the probability-weighted mean of a feature map, at the map's resolution.
+    func testRegionMeansAverageEachClassRegion() throws {
+        // One channel on a 2x2 map; weights at 4x4 (two classes: the left column pair vs the right one).
+        let x = try Tensor([1, 2, 3, 4] as [Float], shape: [1, 1, 2, 2])
+        var w = [Float](repeating: 0, count: 2 * 16)
+        for row in 0..<4 { for col in 0..<4 { w[(col < 2 ? 0 : 16) + row * 4 + col] = 1 } }
+        let means = try AttributeProbe.regionMeans(x, weights: Tensor(w, shape: [1, 2, 4, 4])).floats()
+        // Class 0 covers x's left column (1, 3): mean 2; class 1 the right column (2, 4): mean 3 (mass 2 + 1e-3).
+        XCTAssertEqual(means.count, 2)
+        XCTAssertEqual(Double(means[0]), 4 / 2.001, accuracy: 1e-5)
+        XCTAssertEqual(Double(means[1]), 6 / 2.001, accuracy: 1e-5)
+    }
+
+    /// Probe folders written before region pooling (no key) load as they were trained; new ones keep it.
+    func testProbeConfigWithoutRegionPoolingDecodesAsBefore() throws {
+        var config = AttributeProbeConfig(channels: [8, 16, 16, 16], regionPooling: true)
+        let data = try JSONEncoder().encode(config)
+        XCTAssertEqual(try JSONDecoder().decode(AttributeProbeConfig.self, from: data), config)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "region_pooling")
+        config.regionPooling = false
+        XCTAssertEqual(try JSONDecoder().decode(AttributeProbeConfig.self, from: JSONSerialization.data(withJSONObject: object)), config)
+        let old = try AttributeProbe(config, factory: .uninitialized)
+        let new = try AttributeProbe(AttributeProbeConfig(channels: [8, 16, 16, 16], regionPooling: true), factory: .uninitialized)
+        let oldWidth = try XCTUnwrap(old.stateDict()["heads.hair_color.weight"]).shape[1]
+        // 16 channels x 4 x 4 grid; region pooling adds 12 classes x (3 + 8 + 16) and the 3 x 4 x 4 image grid.
+        XCTAssertEqual(oldWidth, 256)
+        XCTAssertEqual(try XCTUnwrap(new.stateDict()["heads.hair_color.weight"]).shape[1], 256 + 12 * 27 + 48)
+    }
+
     /// The probe's examples carry targets (it is the evaluator); pre-training examples never do.
     func testProbeMixtureHasTargetsAndPretrainingHasNone() throws {
         let probe = try RenderedExamples(kind: .probe, seed: 0)
