@@ -8,16 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-7}
 ITERATIONS=${ITERATIONS:-10}
-THREADS=${THREADS:-$(nproc)}
-scripts/setup.sh >/dev/null
-swift build -c release --product spf >/dev/null
-SPF="$(swift build -c release --show-bin-path)/spf"
-PY=.venv/bin/python
+source bench/common.sh
+bench_python .venv
 if [[ -n "${LIBTORCH:-}" ]]; then
     echo "note: LIBTORCH is set; PyTorch here is still .venv's torch, so compare like with like" >&2
 fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 swift_side() { "$SPF" bench ops --json --threads "$THREADS" --iterations "$ITERATIONS" >>"$out/swift.jsonl"; }
 torch_side() { "$PY" bench/ops_torch.py --threads "$THREADS" --iterations "$ITERATIONS" 2>/dev/null >>"$out/torch.jsonl"; }
 for round in $(seq "$ROUNDS"); do

@@ -10,14 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 SD15_ROUNDS=${SD15_ROUNDS:-1}
-THREADS=${THREADS:-$(nproc)}
-scripts/setup.sh >/dev/null
-swift build -c release --product spf >/dev/null
-SPF="$(swift build -c release --show-bin-path)/spf"
-PY=.venv-reference/bin/python
-[[ -x $PY ]] || { echo "error: $PY missing: run tools/reference/make_fixtures.sh first (it builds the reference venv)" >&2; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+source bench/common.sh
+bench_python .venv-reference
 run_round() {  # size round
     local sides=(swift reference straightforward) i
     for i in 0 1 2; do

@@ -10,14 +10,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 TASKS=${TASKS:-train sample}
 SECTION=${SECTION:-unet}
-THREADS=${THREADS:-$(nproc)}
-scripts/setup.sh >/dev/null
-swift build -c release --product spf >/dev/null
-SPF="$(swift build -c release --show-bin-path)/spf"
-PY=.venv-reference/bin/python
-[[ -x $PY ]] || { echo "error: $PY missing: run tools/reference/make_fixtures.sh first (it builds the reference venv)" >&2; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+source bench/common.sh
+bench_python .venv-reference
 for round in $(seq "$ROUNDS"); do
     for task in $TASKS; do
         swift_side() { "$SPF" bench unet --task "$task" --threads "$THREADS" >>"$out/swift.jsonl"; }
