@@ -6,7 +6,7 @@
 # (target <= 1.05), printed with their min and max. The table is written to docs/benchmarks.md ("ops").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-7}
+ROUNDS=${ROUNDS:-15}
 ITERATIONS=${ITERATIONS:-10}
 source bench/common.sh
 bench_python .venv

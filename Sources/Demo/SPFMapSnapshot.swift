@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Imaging
 import PortraitWorld
+import StableDiffusion
 import Torch
 import Training
 
@@ -151,6 +152,18 @@ public struct SPFMapSnapshot {
             config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
             self.config = config
             method = try SPFMethod(models: TrainingModels.load(config), config: config)
+        }
+
+        /// The customized model (the run's weights; LoRA adapters at strength 1). `original` renders the
+        /// original model with the same modules, so one load serves both sides of a comparison.
+        public var pipeline: StableDiffusionPipeline { method.models.pipeline }
+
+        /// Runs `body` on the original model: the reference path (original values swapped in, adapters off).
+        public func original<R>(_ body: () throws -> R) throws -> R { try method.reference.run(body) }
+
+        /// Scales the run's LoRA adapters (`--lora-scale`; 1 = as trained). No effect on a run without LoRA.
+        public func setLoRAStrength(_ strength: Double) {
+            for adapter in method.models.unet.loraAdapters() { adapter.lora.strength = strength }
         }
 
         /// One stage-2 forward of both paths on `pixels` ([B, 3, H, W] in [-1, 1]) noised to `timestep`.

@@ -81,9 +81,16 @@ struct CompareCommand: ParsableCommand {
         let names = captions.indices.map { "compare-\($0).png" }
         let folder = try OutputFolder(out, names: names)
 
-        let models = try loadModels()
-        let (originalModel, customizedModel) = (models.original, models.customized)
+        // An SPF run's stage-2 model is the customized model and, through its reference path, the original:
+        // one load (SD 1.5 size: one UNet in memory instead of three).
         let stage2 = try spfRun.map { try SPFMapSnapshot.Stage2Model(run: $0) }
+        stage2?.setLoRAStrength(loraScale)
+        let models = try modelNames()
+        let loaded = stage2 == nil ? try loadModels(models) : nil
+        func render<R>(original: Bool, _ body: (StableDiffusionPipeline) throws -> R) throws -> R {
+            guard let stage2 else { return try body(original ? loaded!.original : loaded!.customized) }
+            return original ? try stage2.original { try body(stage2.pipeline) } : try body(stage2.pipeline)
+        }
         let progress = ProgressReporter(label: "compare")
         var done = 0
         try folder.publish(names) { name, path in
@@ -91,13 +98,15 @@ struct CompareCommand: ParsableCommand {
             let caption = captions[index]
             var rows: [[RGBImage]] = []
             for seed in seedList {
-                func image(_ pipeline: StableDiffusionPipeline, _ prompt: String) throws -> RGBImage {
+                func image(original: Bool, _ prompt: String) throws -> RGBImage {
                     var options = GenerationOptions(prompt: prompt, seed: seed, steps: steps, height: size, width: size)
                     options.guidanceScale = guidance
-                    return try Tensor.withNoGrad { try RGBImage(tensor: pipeline.generate(options).select(dim: 0, index: 0)) }
+                    return try render(original: original) { pipeline in
+                        try Tensor.withNoGrad { try RGBImage(tensor: pipeline.generate(options).select(dim: 0, index: 0)) }
+                    }
                 }
-                rows.append([try image(originalModel, caption.base), try image(customizedModel, caption.fullText),
-                             try image(customizedModel, caption.base)])
+                rows.append([try image(original: true, caption.base), try image(original: false, caption.fullText),
+                             try image(original: false, caption.base)])
                 done += 1
                 progress.update(done, of: captions.count * seedList.count)
             }
@@ -116,17 +125,16 @@ struct CompareCommand: ParsableCommand {
                 ("seeds", seedList.map(String.init).joined(separator: ",")),
                 ("columns", "original on base | customized on full text | customized on base"
                     + (stage2 == nil ? "" : " | SFCM M at t=\(mapTimestep) | target attention at t=\(mapTimestep)")),
-                ("original", models.originalName), ("customized", models.customizedName),
+                ("original", models.original), ("customized", models.customizedName),
             ]
             try PNGWriter.write(try ImageGrid.make(rows), text: text, to: path)
         }
         print(out)
     }
 
-    /// The two pipelines and how the PNG names them: from --run's config (its model, and its result folder or
-    /// LoRA file), or from --original with --customized or --lora.
-    func loadModels() throws -> (original: StableDiffusionPipeline, customized: StableDiffusionPipeline,
-                                 originalName: String, customizedName: String) {
+    /// Where the two models come from and how the PNG names them: from --run's config (its model, and its
+    /// result folder or LoRA file), or from --original with --customized or --lora.
+    func modelNames() throws -> ModelSources {
         var originalPath = original ?? ""
         var customizedPath = customized
         var loraPath = lora
@@ -140,15 +148,29 @@ struct CompareCommand: ParsableCommand {
                 customizedPath = folder.modelPath
             }
         }
-        let originalModel = try StableDiffusionPipeline.load(model: originalPath, tokenizer: tokenizer)
+        return ModelSources(original: originalPath, customized: customizedPath, lora: loraPath,
+                            customizedName: loraPath.map { "\(originalPath) + LoRA \($0) x\(loraScale)" } ?? customizedPath!)
+    }
+
+    /// The two pipelines of --original with --customized or --lora.
+    func loadModels(_ names: ModelSources) throws -> (original: StableDiffusionPipeline, customized: StableDiffusionPipeline) {
+        let originalModel = try StableDiffusionPipeline.load(model: names.original, tokenizer: tokenizer)
         let customizedModel: StableDiffusionPipeline
-        if let loraPath {
-            customizedModel = try StableDiffusionPipeline.load(model: originalPath, tokenizer: tokenizer)
+        if let loraPath = names.lora {
+            customizedModel = try StableDiffusionPipeline.load(model: names.original, tokenizer: tokenizer)
             _ = try customizedModel.loadLoRA(loraPath, scale: loraScale)
         } else {
-            customizedModel = try StableDiffusionPipeline.load(model: customizedPath!, tokenizer: tokenizer)
+            customizedModel = try StableDiffusionPipeline.load(model: names.customized!, tokenizer: tokenizer)
         }
-        let customizedName = loraPath.map { "\(originalPath) + LoRA \($0) x\(loraScale)" } ?? customizedPath!
-        return (originalModel, customizedModel, originalPath, customizedName)
+        return (originalModel, customizedModel)
     }
+}
+
+/// The models a comparison names: the original folder, and the customized folder or a LoRA file on the original.
+struct ModelSources {
+    let original: String
+    let customized: String?
+    let lora: String?
+    /// How the PNG names the customized model.
+    let customizedName: String
 }

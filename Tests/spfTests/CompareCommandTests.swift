@@ -42,22 +42,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
     func testRunAddsTheMapColumns() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spf-compare-run-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let data = folder + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        var rows: [String] = []
-        for i in 0..<2 {
-            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * 5 + i * 70) % 256) }
-            try PNGWriter.write(RGBImage(width: 16, height: 16, pixels: pixels), to: data + "/p\(i).png")
-            rows.append(#"{"file_name": "p\#(i).png", "base": "a woman, a photo", "target": "with a red hat"}"#)
-        }
-        try rows.joined(separator: "\n").write(toFile: data + "/metadata.jsonl", atomically: true, encoding: .utf8)
-        let run = folder + "/run"
-        var train = try TrainCommand.parse([
-            "--model", Self.model, "--data", data, "--out", run, "--steps", "3", "--batch-size", "2", "--threads", "1",
-            "--set", "resolution=16", "--set", #"method="spf""#, "--set", "spf.stage1_steps=1",
-            "--set", #"spf.sfcm_layers=["1/1"]"#, "--set", "spf.lambda_enh=0",
-        ])
-        try train.run()
+        let run = try Self.trainSPFRun(in: folder)
         let prompts = folder + "/prompts.txt"
         try "a man, a photo\n".write(toFile: prompts, atomically: true, encoding: .utf8)
         let out = folder + "/out"
@@ -73,15 +58,73 @@ final class CompareCommandTests: ThreadScopedTestCase {
         func cell(_ column: Int) -> [UInt8] { Self.cell(grid, column: column) }
         XCTAssertNotEqual(cell(3), cell(1), "the map is drawn over the full-text image")
         XCTAssertNotEqual(cell(4), cell(1))
+        // One load serves both models (the original through the reference path): the same images as loading the
+        // original folder and the run's result folder separately.
+        let separate = folder + "/separate"
+        var twoFolders = try CompareCommand.parse(["--original", Self.model, "--customized", run + "/model", "--prompts", prompts,
+                                                   "--target", "with a red hat", "--seeds", "3,4", "--steps", "2",
+                                                   "--size", "16", "--out", separate, "--threads", "1"])
+        try twoFolders.run()
+        let reference = try ImageFile.read(path: separate + "/compare-0.png")
+        for row in 0..<2 {
+            for column in 0..<3 {
+                XCTAssertEqual(Self.cell(grid, column: column, row: row), Self.cell(reference, column: column, row: row),
+                               "row \(row) column \(column)")
+            }
+        }
+        XCTAssertNotEqual(cell(0), cell(2), "the run changed the model")
         var both = try CompareCommand.parse(arguments.map { $0 == out ? folder + "/bad" : $0 } + ["--original", Self.model])
         XCTAssertThrowsError(try both.run()) { XCTAssert("\($0)".contains("--run names both models"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
     }
 
     /// The pixels of one 16x16 cell in the first row of a grid (2-pixel gaps).
-    static func cell(_ grid: RGBImage, column: Int) -> [UInt8] {
+    /// A 3-step SPF run (stage 1 one step) on two 16x16 images of the tiny model, in `folder`/run.
+    static func trainSPFRun(in folder: String, settings: [String] = []) throws -> String {
+        let data = folder + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var rows: [String] = []
+        for i in 0..<2 {
+            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * 5 + i * 70) % 256) }
+            try PNGWriter.write(RGBImage(width: 16, height: 16, pixels: pixels), to: data + "/p\(i).png")
+            rows.append(#"{"file_name": "p\#(i).png", "base": "a woman, a photo", "target": "with a red hat"}"#)
+        }
+        try rows.joined(separator: "\n").write(toFile: data + "/metadata.jsonl", atomically: true, encoding: .utf8)
+        let run = folder + "/run"
+        var train = try TrainCommand.parse([
+            "--model", model, "--data", data, "--out", run, "--steps", "3", "--batch-size", "2", "--threads", "1",
+            "--set", "resolution=16", "--set", #"method="spf""#, "--set", "spf.stage1_steps=1",
+            "--set", #"spf.sfcm_layers=["1/1"]"#, "--set", "spf.lambda_enh=0",
+        ] + settings.flatMap { ["--set", $0] })
+        try train.run()
+        return run
+    }
+
+    /// `--run` on a LoRA SPF run with `--lora-scale`: the run's adapters scaled, the same images as the LoRA file
+    /// exported by the run loaded onto the original at that scale.
+    func testRunWithLoRAScalesTheRunsAdapters() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spf-compare-lora-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try Self.trainSPFRun(in: folder, settings: ["spf.lora=true", "learning_rate=0.05"])
+        let prompts = folder + "/prompts.txt"
+        try "a man, a photo\n".write(toFile: prompts, atomically: true, encoding: .utf8)
+        let common = ["--prompts", prompts, "--target", "with a red hat", "--seeds", "5", "--steps", "2", "--size", "16",
+                      "--threads", "1", "--lora-scale", "0.5"]
+        var viaRun = try CompareCommand.parse(["--run", run, "--out", folder + "/a"] + common)
+        try viaRun.run()
+        let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(folder + "/a/compare-0.png").map { ($0.key, $0.value) })
+        let lora = try XCTUnwrap(text["customized"]?.components(separatedBy: " + LoRA ").last?.components(separatedBy: " x").first)
+        var viaFile = try CompareCommand.parse(["--original", Self.model, "--lora", lora, "--out", folder + "/b"] + common)
+        try viaFile.run()
+        let a = try ImageFile.read(path: folder + "/a/compare-0.png")
+        let b = try ImageFile.read(path: folder + "/b/compare-0.png")
+        for column in 0..<3 { XCTAssertEqual(Self.cell(a, column: column), Self.cell(b, column: column), "column \(column)") }
+        XCTAssertNotEqual(Self.cell(a, column: 0), Self.cell(a, column: 2), "the adapters change the model")
+    }
+
+    static func cell(_ grid: RGBImage, column: Int, row: Int = 0) -> [UInt8] {
         var values: [UInt8] = []
-        for y in 2..<18 {
+        for y in (2 + row * 18)..<(18 + row * 18) {
             let start = (y * grid.width + 2 + column * 18) * 3
             values += grid.pixels[start..<(start + 48)]
         }

@@ -26,7 +26,8 @@ public struct SPFInitialization {
 
     /// Checks that the stage-1 run trained what stage 2 continues (LoRA into LoRA, UNet weights into UNet weights).
     public func check(lora: Bool) throws {
-        let wasLoRA = method == "lora"
+        // An SPF run continues too (`spf compare --run` maps a finished run this way): spf-lora holds adapters.
+        let wasLoRA = method == "lora" || method == "spf-lora"
         guard wasLoRA == lora else {
             throw ConfigError(field: "init_from", source: run.path,
                               "the stage-1 run trained \(method.isEmpty ? "an unknown method" : method); stage 2 with "
