@@ -14,6 +14,10 @@ public struct WorldQualityReport: Codable, Sendable {
     public var probeAccuracy: Double
     public var probePerAttribute: [String: Double]
     public var probePixelAccuracy: Double
+    /// The same over the images that show each attribute (`AttributeClass.isShown`: no colours in a pencil
+    /// sketch, no lighting in a cartoon, no eye colour behind sunglasses). Absent in older reports.
+    public var probeAccuracyShown: Double?
+    public var probePerAttributeShown: [String: Double]?
     /// Generated images: the fraction of the attributes their caption names that the probe reads as named.
     public var captionAgreement: Double
     public var captionAgreementPerAttribute: [String: Double]
@@ -36,6 +40,7 @@ public struct WorldQualityReport: Codable, Sendable {
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
         case captionAgreementRendered = "caption_agreement_rendered"
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
+        case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
     }
 }
 
@@ -118,7 +123,8 @@ public enum WorldQuality {
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
         return WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
-            probePixelAccuracy: accuracy.pixels, captionAgreement: perImage.reduce(0, +) / Double(count),
+            probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
+            probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
             captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
             targetRate: Double(anyTarget) / Double(count),
             targetRatePerTarget: Dictionary(uniqueKeysWithValues: PortraitTarget.allCases.map {

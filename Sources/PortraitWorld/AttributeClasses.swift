@@ -14,6 +14,21 @@ public struct AttributeClass: Sendable, Equatable {
     public var count: Int { values.count }
     public func value(of attributes: PortraitAttributes) -> Int { index(attributes) }
 
+    /// Whether a rendering of `attributes` shows this attribute at all: the pencil sketch replaces every colour
+    /// (and the lighting) by pencil on paper, a cartoon has no lighting, and the eye colour needs eye pixels
+    /// (sunglasses cover the eyes). `eyePixels`: the pixels its label map gives to `PortraitLabel.eyes`.
+    public func isShown(in attributes: PortraitAttributes, eyePixels: Int) -> Bool {
+        switch name {
+        case "skin_tone", "hair_color", "clothing_color", "background_color": !attributes.targets.sketch
+        case "eye_color": !attributes.targets.sketch && eyePixels >= Self.minimumEyePixels
+        case "lighting": !attributes.targets.sketch && attributes.scene.style == .photo
+        default: true
+        }
+    }
+
+    /// Fewer eye pixels than this show no iris colour (an eye is a few pixels wide at 64x64).
+    public static let minimumEyePixels = 4
+
     public static func == (lhs: AttributeClass, rhs: AttributeClass) -> Bool {
         lhs.name == rhs.name && lhs.values == rhs.values
     }

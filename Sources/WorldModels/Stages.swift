@@ -175,15 +175,23 @@ public struct ProbeAccuracy: Codable, Sendable {
     public var captioned: Double
     /// Fraction of pixels labelled right.
     public var pixels: Double
+    /// As `perAttribute` and `captioned`, over the images that show the attribute (`AttributeClass.isShown`:
+    /// no colours in a pencil sketch, no lighting in a cartoon, no eye colour behind sunglasses). Absent in
+    /// files written before it.
+    public var perAttributeShown: [String: Double]?
+    public var captionedShown: Double?
 
     enum CodingKeys: String, CodingKey {
         case perAttribute = "per_attribute", captioned, pixels
+        case perAttributeShown = "per_attribute_shown", captionedShown = "captioned_shown"
     }
 
     public static func measure(_ probe: AttributeProbe, on source: RenderedExamples, _ indices: Range<Int>,
                                batchSize: Int = 32) throws -> ProbeAccuracy {
         let classes = AttributeClass.all
         var right = [Int](repeating: 0, count: classes.count)
+        var rightShown = [Int](repeating: 0, count: classes.count)
+        var shown = [Int](repeating: 0, count: classes.count)
         var pixelsRight = 0
         var pixelCount = 0
         var n = 0
@@ -192,9 +200,17 @@ public struct ProbeAccuracy: Codable, Sendable {
             let end = min(start + batchSize, indices.upperBound)
             let batch = try source.batch(start..<end, labels: true)
             let (predicted, labels) = try probe.predict(batch.pixels)
-            for (row, attributes) in zip(predicted, batch.attributes) {
+            let eyePixels = try batch.labels!.eq(Double(PortraitLabel.eyes.rawValue)).sum(dims: [1, 2]).toArray(Int64.self)
+            for ((row, attributes), eyes) in zip(zip(predicted, batch.attributes), eyePixels) {
                 let truth = AttributeClass.indices(of: attributes)
-                for i in classes.indices where truth[i] == row[i] { right[i] += 1 }
+                for i in classes.indices {
+                    let isShown = classes[i].isShown(in: attributes, eyePixels: Int(eyes))
+                    if isShown { shown[i] += 1 }
+                    if truth[i] == row[i] {
+                        right[i] += 1
+                        if isShown { rightShown[i] += 1 }
+                    }
+                }
             }
             pixelsRight += try labels.eq(batch.labels!).sum().itemInt()
             pixelCount += labels.numel
@@ -203,8 +219,11 @@ public struct ProbeAccuracy: Codable, Sendable {
         }
         var per: [String: Double] = [:]
         for (i, c) in classes.enumerated() { per[c.name] = Double(right[i]) / Double(max(n, 1)) }
-        let counted = classes.filter(\.isCaptioned).map { per[$0.name]! }
-        return ProbeAccuracy(perAttribute: per, captioned: counted.reduce(0, +) / Double(max(counted.count, 1)),
-                             pixels: Double(pixelsRight) / Double(max(pixelCount, 1)))
+        var perShown: [String: Double] = [:]
+        for (i, c) in classes.enumerated() where shown[i] > 0 { perShown[c.name] = Double(rightShown[i]) / Double(shown[i]) }
+        func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+        return ProbeAccuracy(perAttribute: per, captioned: mean(classes.filter(\.isCaptioned).map { per[$0.name]! }),
+                             pixels: Double(pixelsRight) / Double(max(pixelCount, 1)), perAttributeShown: perShown,
+                             captionedShown: mean(classes.filter(\.isCaptioned).compactMap { perShown[$0.name] }))
     }
 }

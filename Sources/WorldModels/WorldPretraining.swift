@@ -182,10 +182,11 @@ public final class WorldPretraining {
         guard finished else { return (false, step) }
         let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)
         try writeJSON(accuracy, to: path("stages/probe/accuracy_held_out.json"))
-        try writeSummary(.probe, ["attribute_accuracy_captioned": accuracy.captioned, "pixel_accuracy": accuracy.pixels])
+        try writeSummary(.probe, ["attribute_accuracy_captioned": accuracy.captioned, "pixel_accuracy": accuracy.pixels,
+                                  "attribute_accuracy_shown": accuracy.captionedShown ?? 0])
         try SafeTensors.save(probe.stateDict(), metadata: ["format": "pt"], to: finalWeights(.probe))
-        log(String(format: "probe: held-out attribute accuracy %.1f%% (captioned and targets), pixels %.1f%%",
-                   100 * accuracy.captioned, 100 * accuracy.pixels))
+        log(String(format: "probe: held-out attribute accuracy %.1f%% (captioned and targets; %.1f%% where the image shows "
+                   + "them), pixels %.1f%%", 100 * accuracy.captioned, 100 * (accuracy.captionedShown ?? 0), 100 * accuracy.pixels))
         return (true, step)
     }
 

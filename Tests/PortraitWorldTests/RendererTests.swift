@@ -138,6 +138,36 @@ final class RendererTests: XCTestCase {
     }
 
     /// The sketch changes (nearly) every pixel and no class.
+    /// What `AttributeClass.isShown` hides is what the renderings hide: every pre-training portrait shows its
+    /// eyes (enough pixels for a colour), sunglasses leave fewer than the minimum, and the sketch and cartoon
+    /// rules follow the attributes.
+    func testShownAttributesFollowTheRenderings() throws {
+        let renderer = try PortraitRenderer(size: 64)
+        let classes = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0) })
+        for index in 0..<40 {
+            var rng = SplitMix64(seed: 13, stream: UInt64(index))
+            let attributes = WorldDistribution.pretraining.sample(using: &rng)
+            func eyes(_ a: PortraitAttributes) throws -> Int {
+                try renderer.render(a).labels.ids.filter { $0 == PortraitLabel.eyes.rawValue }.count
+            }
+            let open = try eyes(attributes)
+            XCTAssertTrue(classes["eye_color"]!.isShown(in: attributes, eyePixels: open), "portrait \(index): \(open) eye pixels")
+            var covered = attributes
+            covered.targets.sunglasses = true
+            let hidden = try eyes(covered)
+            XCTAssertFalse(classes["eye_color"]!.isShown(in: covered, eyePixels: hidden), "portrait \(index): \(hidden) eye pixels")
+            XCTAssertEqual(classes["lighting"]!.isShown(in: attributes, eyePixels: open), attributes.scene.style == .photo)
+            var sketch = attributes
+            sketch.targets.sketch = true
+            for name in ["skin_tone", "eye_color", "hair_color", "clothing_color", "background_color", "lighting"] {
+                XCTAssertFalse(classes[name]!.isShown(in: sketch, eyePixels: open), name)
+            }
+            for name in ["subject", "face_shape", "hair_style", "clothing", "background", "style", "sketch", "sunglasses"] {
+                XCTAssertTrue(classes[name]!.isShown(in: sketch, eyePixels: 0), name)
+            }
+        }
+    }
+
     func testSketchRestylesEverythingAndKeepsTheLabels() throws {
         for index in 0..<3 {
             var rng = SplitMix64(seed: 11, stream: UInt64(index))
