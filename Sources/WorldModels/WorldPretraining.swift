@@ -277,11 +277,15 @@ public final class WorldPretraining {
         return clip
     }
 
+    /// The VAE stage's config, with the latent scale it measured.
+    func trainedVAEConfig() throws -> AutoencoderKLConfig {
+        try JSONDecoder().decode(AutoencoderKLConfig.self,
+                                 from: Data(contentsOf: URL(fileURLWithPath: path("stages/vae/vae_config.json"))))
+    }
+
     /// The VAE stage's result (its config with the latent scale, its weights), frozen.
     func trainedVAE() throws -> AutoencoderKL {
-        let config = try JSONDecoder().decode(AutoencoderKLConfig.self,
-                                              from: Data(contentsOf: URL(fileURLWithPath: path("stages/vae/vae_config.json"))))
-        let vae = try AutoencoderKL(config, factory: .uninitialized)
+        let vae = try AutoencoderKL(trainedVAEConfig(), factory: .uninitialized)
         try vae.load(SafeTensors.load(finalWeights(.vae)), source: finalWeights(.vae))
         try vae.setRequiresGrad(false)
         return vae
@@ -293,8 +297,7 @@ public final class WorldPretraining {
         let manager = FileManager.default
         let temporary = folder + ".tmp"
         try? manager.removeItem(atPath: temporary)
-        let vaeConfig = try JSONDecoder().decode(AutoencoderKLConfig.self,
-                                                 from: Data(contentsOf: URL(fileURLWithPath: path("stages/vae/vae_config.json"))))
+        let vaeConfig = try trainedVAEConfig()
         let clip = try loadCLIP()
         let text = Dictionary(uniqueKeysWithValues: clip.textModel.namedParameters(prefix: "text_model.").map { ($0.name, $0.tensor) })
         let writer = try DiffusersFolderWriter(path: temporary)

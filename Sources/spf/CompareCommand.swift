@@ -85,7 +85,7 @@ struct CompareCommand: ParsableCommand {
         // one load (SD 1.5 size: one UNet in memory instead of three).
         let stage2 = try spfRun.map { try SPFMapSnapshot.Stage2Model(run: $0) }
         stage2?.setLoRAStrength(loraScale)
-        let models = try modelNames()
+        let models = try modelSources()
         let loaded = stage2 == nil ? try loadModels(models) : nil
         func render<R>(original: Bool, _ body: (StableDiffusionPipeline) throws -> R) throws -> R {
             guard let stage2 else { return try body(original ? loaded!.original : loaded!.customized) }
@@ -134,7 +134,7 @@ struct CompareCommand: ParsableCommand {
 
     /// Where the two models come from and how the PNG names them: from --run's config (its model, and its
     /// result folder or LoRA file), or from --original with --customized or --lora.
-    func modelNames() throws -> ModelSources {
+    func modelSources() throws -> ModelSources {
         var originalPath = original ?? ""
         var customizedPath = customized
         var loraPath = lora

@@ -78,18 +78,10 @@ final class CompareCommandTests: ThreadScopedTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
     }
 
-    /// The pixels of one 16x16 cell in the first row of a grid (2-pixel gaps).
     /// A 3-step SPF run (stage 1 one step) on two 16x16 images of the tiny model, in `folder`/run.
     static func trainSPFRun(in folder: String, settings: [String] = []) throws -> String {
         let data = folder + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        var rows: [String] = []
-        for i in 0..<2 {
-            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * 5 + i * 70) % 256) }
-            try PNGWriter.write(RGBImage(width: 16, height: 16, pixels: pixels), to: data + "/p\(i).png")
-            rows.append(#"{"file_name": "p\#(i).png", "base": "a woman, a photo", "target": "with a red hat"}"#)
-        }
-        try rows.joined(separator: "\n").write(toFile: data + "/metadata.jsonl", atomically: true, encoding: .utf8)
+        try TrainCommandTests.writeCaptionSet(at: data, count: 2, step: 5, offset: 70)
         let run = folder + "/run"
         var train = try TrainCommand.parse([
             "--model", model, "--data", data, "--out", run, "--steps", "3", "--batch-size", "2", "--threads", "1",
@@ -122,6 +114,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         XCTAssertNotEqual(Self.cell(a, column: 0), Self.cell(a, column: 2), "the adapters change the model")
     }
 
+    /// The pixels of one 16x16 cell of a grid (2-pixel gaps), in the first row unless `row` says.
     static func cell(_ grid: RGBImage, column: Int, row: Int = 0) -> [UInt8] {
         var values: [UInt8] = []
         for y in (2 + row * 18)..<(18 + row * 18) {

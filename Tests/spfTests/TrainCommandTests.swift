@@ -28,11 +28,15 @@ final class TrainCommandTests: ThreadScopedTestCase {
 
     var data: String { directory.appendingPathComponent("data").path }
 
-    func makeData() throws {
+    func makeData() throws { try Self.writeCaptionSet(at: data, count: 4, step: 7, offset: 50) }
+
+    /// `count` 16x16 images p0.png ... (pixel j of image i is (j * step + i * offset) % 256) and a metadata.jsonl
+    /// giving each the caption "a woman, a photo" + "with a red hat".
+    static func writeCaptionSet(at data: String, count: Int, step: Int, offset: Int) throws {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         var rows: [String] = []
-        for i in 0..<4 {
-            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * 7 + i * 50) % 256) }
+        for i in 0..<count {
+            let pixels = (0..<(16 * 16 * 3)).map { UInt8(($0 * step + i * offset) % 256) }
             try PNGWriter.write(RGBImage(width: 16, height: 16, pixels: pixels), to: data + "/p\(i).png")
             rows.append(#"{"file_name": "p\#(i).png", "base": "a woman, a photo", "target": "with a red hat"}"#)
         }
