@@ -30,6 +30,11 @@ public struct WorldQualityReport: Codable, Sendable {
     /// generator), and on their VAE reconstructions (a perfect UNet behind this VAE). Absent in older reports.
     public var captionAgreementRendered: Double?
     public var captionAgreementReconstructed: Double?
+    /// The world CLIP on held-out pairs of a portrait and its counterpart (one captioned attribute changed,
+    /// `WorldDataset.counterpart`): how often a caption scores its own image higher, overall and per changed
+    /// attribute. Whether the text tower the UNet is conditioned on encodes each attribute. Absent in older reports.
+    public var clipCounterpartAccuracy: Double?
+    public var clipCounterpartPerAttribute: [String: Double]?
     public var sampling: SamplingSettings
 
     enum CodingKeys: String, CodingKey {
@@ -41,6 +46,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case captionAgreementRendered = "caption_agreement_rendered"
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
+        case clipCounterpartAccuracy = "clip_counterpart_accuracy"
+        case clipCounterpartPerAttribute = "clip_counterpart_per_attribute"
     }
 }
 
@@ -65,6 +72,11 @@ public enum WorldQuality {
         progress("probe on \(count) rendered held-out images")
         let probeExamples = try RenderedExamples(kind: .probe, seed: 0).heldOut()
         let accuracy = try ProbeAccuracy.measure(evaluator.probe, on: probeExamples, 0..<count)
+
+        progress("CLIP on \(count) held-out portraits and their counterparts")
+        let counterparts = try CLIPStage(clip: evaluator.clip, tokenizer: evaluator.tokenizer,
+                                         examples: RenderedExamples(kind: .pretraining, seed: captionSeed))
+            .counterpartAccuracy(0..<count, of: RenderedExamples(kind: .pretraining, seed: captionSeed))
 
         let dataset = try WorldDataset(kind: .pretrain, count: count, seed: captionSeed)
         let examples = try (0..<count).map { try dataset.example($0) }
@@ -133,6 +145,7 @@ public enum WorldQuality {
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
             captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),
             captionAgreementReconstructed: mean(agreement(reconstructedObserved.attributes).perImage),
+            clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
             sampling: sampling)
     }
 }

@@ -71,14 +71,32 @@ public struct RenderedExamples: Sendable {
         }
     }
 
+    /// Example `index` with one captioned attribute changed (`WorldDataset.counterpart`): pre-training only.
+    public func counterpart(_ index: Int) throws -> Counterpart {
+        guard kind == .pretraining else { throw WorldError("counterparts are drawn from the pre-training stream only") }
+        return try dataset.counterpart(index % WorldDataset.maxCount)
+    }
+
     public func batch(_ indices: [Int], labels: Bool = false) throws -> RenderedBatch {
+        try render(indices.map { try example($0) }, labels: labels)
+    }
+
+    /// The examples [indices] followed by their counterparts: a CLIP batch in which every portrait has a hard
+    /// negative that differs in one captioned attribute.
+    public func batchWithCounterparts(_ indices: [Int]) throws -> (batch: RenderedBatch, changed: [String]) {
+        let counterparts = try indices.map { try counterpart($0) }
+        let items = try indices.map { try example($0) } + counterparts.map { ($0.attributes, $0.caption.text) }
+        return (try render(items), counterparts.map(\.changed))
+    }
+
+    /// Renders (attributes, caption) items into one batch.
+    public func render(_ items: [(attributes: PortraitAttributes, caption: String)], labels: Bool = false) throws -> RenderedBatch {
         var attributes: [PortraitAttributes] = []
         var captions: [String] = []
         var images: [Tensor] = []
         var ids: [Int64] = []
         var classes: [Int64] = []
-        for index in indices {
-            let (a, caption) = try example(index)
+        for (a, caption) in items {
             let portrait = try renderer.render(a)
             attributes.append(a)
             captions.append(caption)
@@ -89,8 +107,8 @@ public struct RenderedExamples: Sendable {
         let size = renderer.size
         return RenderedBatch(
             attributes: attributes, captions: captions, pixels: try Tensor.stack(images),
-            labels: labels ? try Tensor(ids, shape: [indices.count, size, size]) : nil,
-            classes: try Tensor(classes, shape: [indices.count, AttributeClass.all.count]))
+            labels: labels ? try Tensor(ids, shape: [items.count, size, size]) : nil,
+            classes: try Tensor(classes, shape: [items.count, AttributeClass.all.count]))
     }
 
     public func batch(_ range: Range<Int>, labels: Bool = false) throws -> RenderedBatch {

@@ -71,10 +71,15 @@ public final class CLIPStage: WorldStage {
     public var name: String { "clip" }
     public var trainableParameters: [(name: String, tensor: Tensor)] { clip.namedParameters() }
 
-    public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples) {
+    /// Each batch is B/2 examples and their counterparts (`RenderedExamples.batchWithCounterparts`) instead of
+    /// B examples: hard negatives that differ in one captioned attribute.
+    public let counterparts: Bool
+
+    public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples, counterparts: Bool = false) {
         self.clip = clip
         self.tokenizer = tokenizer
         self.examples = examples
+        self.counterparts = counterparts
         preprocessing = CLIPImagePreprocessing(clip.config.visionConfig)
     }
 
@@ -89,7 +94,10 @@ public final class CLIPStage: WorldStage {
     }
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
-        let logits = try logits(examples.batch(indices))
+        let batch = counterparts
+            ? try examples.batchWithCounterparts(Array(indices.prefix(max(1, indices.count / 2)))).batch
+            : try examples.batch(indices)
+        let logits = try logits(batch)
         let n = logits.shape[0]
         let diagonal = try Tensor((0..<n).map(Int64.init), shape: [n])
         let textLoss = try crossEntropy(logits, diagonal)
@@ -113,6 +121,34 @@ public final class CLIPStage: WorldStage {
                 start += batchSize
             }
             return total > 0 ? Double(correct) / Double(total) : 0
+        }
+    }
+
+    /// How often a caption scores its own image above its counterpart's image, over `indices` of `source` and
+    /// their counterparts (both members of each pair are asked), overall and per changed attribute: whether
+    /// the text tower encodes each attribute at all, which random-batch retrieval cannot tell.
+    public func counterpartAccuracy(_ indices: Range<Int>, of source: RenderedExamples,
+                                    batchSize: Int = 32) throws -> (overall: Double, perAttribute: [String: Double]) {
+        try Tensor.withNoGrad {
+            var correct: [String: Int] = [:]
+            var total: [String: Int] = [:]
+            var start = indices.lowerBound
+            while start < indices.upperBound {
+                let anchors = Array(start..<min(start + batchSize, indices.upperBound))
+                let (batch, changed) = try source.batchWithCounterparts(anchors)
+                let n = anchors.count
+                let logits = try self.logits(batch).toArray(Float.self)
+                let width = 2 * n
+                for k in 0..<n {
+                    let own = logits[k * width + k], other = logits[k * width + k + n]
+                    let twinOwn = logits[(k + n) * width + k + n], twinOther = logits[(k + n) * width + k]
+                    correct[changed[k], default: 0] += (own > other ? 1 : 0) + (twinOwn > twinOther ? 1 : 0)
+                    total[changed[k], default: 0] += 2
+                }
+                start += n
+            }
+            let all = Double(correct.values.reduce(0, +)) / Double(max(1, total.values.reduce(0, +)))
+            return (all, total.reduce(into: [:]) { $0[$1.key] = Double(correct[$1.key] ?? 0) / Double($1.value) })
         }
     }
 

@@ -100,6 +100,12 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// a probe that has only seen crisp renders misreads its blur (and reads some of it as a target). Absent
     /// (nil) in plans made before it: renders only.
     public var probeReconstructions: Double?
+    /// CLIP batches of B/2 examples and their counterparts (`WorldDataset.counterpart`: the same portrait with
+    /// one captioned attribute changed) instead of B random examples, so that the text tower must encode every
+    /// captioned attribute. Absent (nil) in plans made before it: random batches.
+    public var clipCounterparts: Bool?
+    /// Min-SNR loss weighting of the UNet stage (`snr_gamma`, as the engine's): absent in older plans (none).
+    public var unetSNRGamma: Double?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
     /// Probability of training the UNet on the empty caption (classifier-free guidance).
@@ -115,7 +121,8 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case vaeTraining = "vae_training", clipTraining = "clip_training", unetTraining = "unet_training"
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
         case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
-        case probeReconstructions = "probe_reconstructions"
+        case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
+        case unetSNRGamma = "unet_snr_gamma"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -205,6 +212,8 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             probeReconstructions: 0.5,
             unetImages: 8)
         plan.evaluationImages = 8
+        plan.clipCounterparts = true
+        plan.unetSNRGamma = 5
         return plan
     }
 }

@@ -156,14 +156,18 @@ public final class WorldPretraining {
         let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
         let kept = try CLIPStage.zeroUnusedTokens(clip, tokenizer: tokenizer, texts: worldTexts(examples))
         log("clip: \(kept) of \(plan.clip.textConfig.vocabSize) token embeddings in use (the others are zero)")
-        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples)
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: plan.clipCounterparts ?? false)
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
         let group = min(32, plan.evaluationImages)
         let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
-        try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group)])
+        let pairs = try stage.counterpartAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
+        try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group),
+                                 "counterpart_accuracy_held_out": pairs.overall]
+                         .merging(pairs.perAttribute.map { ("counterpart_accuracy_" + $0.key, $0.value) }) { a, _ in a })
         try SafeTensors.save(clip.stateDict(), metadata: ["format": "pt"], to: finalWeights(.clip))
-        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%", group, 100 * accuracy))
+        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%; own image above its counterpart: %.1f%%",
+                   group, 100 * accuracy, 100 * pairs.overall))
         return (true, step)
     }
 
@@ -244,7 +248,8 @@ public final class WorldPretraining {
         var session = TrainingSession(config: config, resume: resume)
         session.log = { self.log("\(name): " + $0) }
         let dropout = plan.captionDropout
-        session.makeMethod = { models, _ in WorldUNetMethod(models: models, captionDropout: dropout) }
+        let snrGamma = plan.unetSNRGamma
+        session.makeMethod = { models, _ in WorldUNetMethod(models: models, captionDropout: dropout, snrGamma: snrGamma) }
         session.hooks.progress = { p in
             self.progress(StageLoop.Progress(stage: name, step: p.step, totalSteps: p.totalSteps, loss: p.loss,
                                              stepSeconds: p.stepSeconds))

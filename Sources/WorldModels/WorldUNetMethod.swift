@@ -14,10 +14,11 @@ public final class WorldUNetMethod: TrainingMethod {
     public let trainableParameters: [(name: String, tensor: Tensor)]
     public var name: String { "world-unet" }
 
-    public init(models: TrainingModels, captionDropout: Double) {
+    public init(models: TrainingModels, captionDropout: Double, snrGamma: Double? = nil) {
         self.models = models
         self.captionDropout = captionDropout
-        objective = DiffusionObjective(schedule: models.schedule, scalingFactor: models.vae.config.scalingFactor)
+        objective = DiffusionObjective(schedule: models.schedule, scalingFactor: models.vae.config.scalingFactor,
+                                       snrGamma: snrGamma)
         trainableParameters = models.unet.namedParameters(in: .all)
     }
 

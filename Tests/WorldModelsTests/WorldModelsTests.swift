@@ -77,6 +77,33 @@ final class WorldModelsTests: XCTestCase {
         assertFalls(try losses(stage, steps: 8, batch: 4, lr: 3e-3), "clip")
     }
 
+    /// With counterparts, a CLIP batch of B is B/2 examples then their counterparts (one changed phrase each),
+    /// the loss still falls, and the pair accuracy covers every pair once per member.
+    func testCLIPTrainsOnCounterpartBatches() throws {
+        let plan = try WorldModelPlan.tiny()
+        XCTAssertEqual(plan.clipCounterparts, true)
+        let examples = try RenderedExamples(kind: .pretraining, seed: 0)
+        let (batch, changed) = try examples.batchWithCounterparts([0, 1, 2])
+        XCTAssertEqual(batch.pixels.shape, [6, 3, 64, 64])
+        XCTAssertEqual(changed.count, 3)
+        for k in 0..<3 {
+            XCTAssertEqual(batch.captions[k], try examples.example(k).caption)
+            XCTAssertEqual(batch.captions[k + 3], try examples.counterpart(k).caption.text)
+            XCTAssertNotEqual(batch.captions[k], batch.captions[k + 3])
+        }
+        XCTAssertThrowsError(try RenderedExamples(kind: .probe, seed: 0).counterpart(0), "pre-training stream only")
+
+        let clip = try CLIPModel(plan.clip, factory: ParameterFactory(generator: Generator(seed: 2)))
+        let tokenizer = try CLIPTokenizer(openCLIPVocabulary: clipVocabulary())
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: true)
+        assertFalls(try losses(stage, steps: 8, batch: 4, lr: 3e-3), "clip with counterparts")
+        let pairs = try stage.counterpartAccuracy(0..<5, of: examples, batchSize: 2)
+        XCTAssert((0...1).contains(pairs.overall))
+        XCTAssertFalse(pairs.perAttribute.isEmpty)
+        XCTAssert(Set(pairs.perAttribute.keys).isSubset(of: ["subject", "hair_style", "hair_color", "eye_color", "skin_tone",
+            "face_shape", "clothing", "clothing_color", "background", "background_color", "color_binding"]))
+    }
+
     func testProbeLossFallsFromScratch() throws {
         let plan = try WorldModelPlan.tiny()
         let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
@@ -231,6 +258,9 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(tokenizer("a woman, wearing a red hat", maxLength: 77), try run.tokenizer()("a woman, wearing a red hat", maxLength: 77))
         let probe = try AttributeProbe.load(folder: out + "/run/probe")
         XCTAssertEqual(probe.config, plan.probe)
+        let clipSummary = try JSONDecoder().decode([String: Double].self,
+                                                   from: Data(contentsOf: URL(fileURLWithPath: out + "/run/stages/clip/summary.json")))
+        XCTAssertNotNil(clipSummary["counterpart_accuracy_held_out"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/manifest.json"))
 
         // --extend-unet: a second phase from the trained UNet; the pipeline then ships the new phase's weights.
