@@ -3,6 +3,7 @@ of N) on the same libtorch, printing the same JSON lines."""
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -55,13 +56,33 @@ def median_seconds(iterations, body, warm_up=2):
     return statistics.median(times)
 
 
+def serve(ops):
+    """One line {"ops": [...]}, then per op name read from stdin one run of it and {"wall": s, "cpu": s}."""
+    bodies = dict(ops)
+    print(json.dumps({"ops": [name for name, _ in ops]}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if name not in bodies:
+            print(json.dumps({"error": f"unknown op {name}"}), flush=True)
+            continue
+        cpu = time.process_time()
+        start = time.perf_counter()
+        bodies[name]()
+        wall = time.perf_counter() - start
+        print(json.dumps({"wall": wall, "cpu": time.process_time() - cpu}), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--only")
+    parser.add_argument("--serve", action="store_true",
+                        help="the ping-pong protocol of bench/pingpong.py (as `spf bench ops --serve`)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.serve:
+        return serve(cases())
     for name, body in cases():
         if args.only and args.only not in name:
             continue

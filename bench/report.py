@@ -35,6 +35,13 @@ def median(values):
     return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
+def quartiles(values):
+    """First and third quartiles (medians of the lower and upper halves)."""
+    values = sorted(values)
+    half = len(values) // 2
+    return median(values[:max(half, 1)]), median(values[-max(half, 1):])
+
+
 def cpu_name():
     return next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                 platform.machine())

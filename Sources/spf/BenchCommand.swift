@@ -28,8 +28,12 @@ struct OpsBenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per op instead of a table.")
     var json = false
 
+    @Flag(help: "Serve bench/pingpong.py: print the op names, then run one iteration of each op named on stdin and print its wall and process CPU seconds, until stdin closes.")
+    var serve = false
+
     func run() throws {
         try runtime.apply()
+        if serve { return try OpsBenchmark.serve(OpsBenchmark.cases()) }
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         for op in try OpsBenchmark.cases() where only.map({ op.name.contains($0) }) ?? true {
             let median = try OpsBenchmark.median(iterations: iterations, op.body)
@@ -77,6 +81,36 @@ enum OpsBenchmark {
                 _ = try Tensor.withNoGrad { try Tensor.scaledDotProductAttention(query: q, key: k, value: v) }
             },
         ]
+    }
+
+    /// The ping-pong protocol of bench/pingpong.py (bench/ops_torch.py --serve speaks the same): one line
+    /// `{"ops": [...]}`, then for each op name read from stdin one run of it and one line `{"wall": s, "cpu": s}`.
+    /// Both sides stay alive and take turns per iteration, so a drift of the machine hits both within a second.
+    static func serve(_ cases: [Case]) throws {
+        let byName = Dictionary(uniqueKeysWithValues: cases.map { ($0.name, $0.body) })
+        // Unbuffered: the driver waits for each line.
+        func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        emit("{\"ops\": [" + cases.map { "\"\($0.name)\"" }.joined(separator: ", ") + "]}")
+        while let line = readLine() {
+            let name = line.trimmingCharacters(in: .whitespaces)
+            guard let body = byName[name] else {
+                emit("{\"error\": \"unknown op \(name)\"}")
+                continue
+            }
+            let cpu = processCPUSeconds()
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            emit("{\"wall\": \(wall), \"cpu\": \(processCPUSeconds() - cpu)}")
+        }
+    }
+
+    /// CPU time of every thread of this process (CLOCK_PROCESS_CPUTIME_ID, what Python's time.process_time reads):
+    /// time stolen by the hypervisor or by other processes does not count, unlike wall time.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// Median wall time in seconds over `iterations` runs, after `warmUp` untimed runs.
