@@ -25,35 +25,26 @@ extension WorldDataset {
             for v in values where v != current && !seen.contains(v) { seen.append(v) }
             return seen.isEmpty ? nil : rng.pick(seen)
         }
-        func identity<T: Equatable>(_ path: WritableKeyPath<PortraitAttributes.Identity, T>, _ values: [T])
+        func field<T: Equatable>(_ path: WritableKeyPath<PortraitAttributes, T>, _ values: [T])
             -> (PortraitAttributes, inout SplitMix64) -> PortraitAttributes? {
             { a, rng in
-                guard let v = other(values, a.identity[keyPath: path], &rng) else { return nil }
+                guard let v = other(values, a[keyPath: path], &rng) else { return nil }
                 var b = a
-                b.identity[keyPath: path] = v
-                return b
-            }
-        }
-        func scene<T: Equatable>(_ path: WritableKeyPath<PortraitAttributes.Scene, T>, _ values: [T])
-            -> (PortraitAttributes, inout SplitMix64) -> PortraitAttributes? {
-            { a, rng in
-                guard let v = other(values, a.scene[keyPath: path], &rng) else { return nil }
-                var b = a
-                b.scene[keyPath: path] = v
+                b[keyPath: path] = v
                 return b
             }
         }
         return [
-            ("subject", identity(\.subject, d.subjects)),
-            ("hair_style", identity(\.hairStyle, d.hairStyles)),
-            ("hair_color", identity(\.hairColor, d.hairColors)),
-            ("eye_color", identity(\.eyeColor, d.eyeColors)),
-            ("skin_tone", identity(\.skinTone, d.skinTones)),
-            ("face_shape", identity(\.faceShape, d.faceShapes)),
-            ("clothing", scene(\.clothing, d.clothing)),
-            ("clothing_color", scene(\.clothingColor, d.clothingColors)),
-            ("background", scene(\.background, d.backgrounds)),
-            ("background_color", scene(\.backgroundColor, d.backgroundColors)),
+            ("subject", field(\.identity.subject, d.subjects)),
+            ("hair_style", field(\.identity.hairStyle, d.hairStyles)),
+            ("hair_color", field(\.identity.hairColor, d.hairColors)),
+            ("eye_color", field(\.identity.eyeColor, d.eyeColors)),
+            ("skin_tone", field(\.identity.skinTone, d.skinTones)),
+            ("face_shape", field(\.identity.faceShape, d.faceShapes)),
+            ("clothing", field(\.scene.clothing, d.clothing)),
+            ("clothing_color", field(\.scene.clothingColor, d.clothingColors)),
+            ("background", field(\.scene.background, d.backgrounds)),
+            ("background_color", field(\.scene.backgroundColor, d.backgroundColors)),
             ("color_binding", { a, _ in
                 guard a.scene.clothingColor.rawValue != a.scene.backgroundColor.rawValue,
                       let clothing = ClothingColor(rawValue: a.scene.backgroundColor.rawValue),
