@@ -174,7 +174,9 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// The sizes and budgets chosen from the measurements in docs/portrait-world.md (the plan that made
     /// models/world). The probe's `region_pooling` and `probe_reconstructions` are off here: tried (2026-11-30),
     /// they read renders and VAE reconstructions better but see targets in 24% of the original model's
-    /// generations (docs/portrait-world.md); the tiny plan keeps them on so that tests cover them.: about 100 minutes on an
+    /// generations (docs/portrait-world.md); `clip_counterparts` and `unet_snr_gamma` are off too (tried 2026-12-01:
+    /// +1.8 points of caption agreement, worse Frechet distance); the tiny plan keeps all four on so that tests
+    /// cover them. About 100 minutes on an
     /// idle 2-core machine (VAE 24, CLIP 9, UNet 49, probe 13, data 4), so that a slower or shared machine still
     /// fits the 3-hour budget. Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
