@@ -74,9 +74,9 @@ public enum WorldQuality {
         let accuracy = try ProbeAccuracy.measure(evaluator.probe, on: probeExamples, 0..<count)
 
         progress("CLIP on \(count) held-out portraits and their counterparts")
-        let counterparts = try CLIPStage(clip: evaluator.clip, tokenizer: evaluator.tokenizer,
-                                         examples: RenderedExamples(kind: .pretraining, seed: captionSeed))
-            .counterpartAccuracy(0..<count, of: RenderedExamples(kind: .pretraining, seed: captionSeed))
+        let heldOut = try RenderedExamples(kind: .pretraining, seed: captionSeed)
+        let counterparts = try CLIPStage(clip: evaluator.clip, tokenizer: evaluator.tokenizer, examples: heldOut)
+            .counterpartAccuracy(0..<count, of: heldOut)
 
         let dataset = try WorldDataset(kind: .pretrain, count: count, seed: captionSeed)
         let examples = try (0..<count).map { try dataset.example($0) }

@@ -33,7 +33,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         XCTAssertEqual(cell(0), cell(2))
         XCTAssertNotEqual(cell(0), cell(1))
         let bad = folder + "/bad"
-        var failing = try CompareCommand.parse(base.map { $0 == out ? bad : $0 })
+        let failing = try CompareCommand.parse(base.map { $0 == out ? bad : $0 })
         XCTAssertThrowsError(try failing.run()) { XCTAssert("\($0)".contains("line 1: a plain base text needs --target"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
     }
@@ -106,7 +106,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         try viaRun.run()
         let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(folder + "/a/compare-0.png").map { ($0.key, $0.value) })
         let lora = try XCTUnwrap(text["customized"]?.components(separatedBy: " + LoRA ").last?.components(separatedBy: " x").first)
-        var viaFile = try CompareCommand.parse(["--original", Self.model, "--lora", lora, "--out", folder + "/b"] + common)
+        let viaFile = try CompareCommand.parse(["--original", Self.model, "--lora", lora, "--out", folder + "/b"] + common)
         try viaFile.run()
         let a = try ImageFile.read(path: folder + "/a/compare-0.png")
         let b = try ImageFile.read(path: folder + "/b/compare-0.png")
