@@ -21,7 +21,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         let out = folder + "/out"
         let base = ["--original", Self.model, "--customized", Self.model, "--prompts", prompts, "--seeds", "1,2", "--steps", "2",
                     "--size", "16", "--out", out, "--threads", "1"]
-        var command = try CompareCommand.parse(base + ["--target", "with a red hat"])
+        let command = try CompareCommand.parse(base + ["--target", "with a red hat"])
         try command.run()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["compare-0.png", "compare-1.png"])
         let grid = try ImageFile.read(path: out + "/compare-0.png")
@@ -48,7 +48,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         let out = folder + "/out"
         let arguments = ["--run", run, "--prompts", prompts, "--target", "with a red hat", "--seeds", "3,4", "--steps", "2",
                          "--size", "16", "--out", out, "--threads", "1"]
-        var command = try CompareCommand.parse(arguments)
+        let command = try CompareCommand.parse(arguments)
         try command.run()
         let grid = try ImageFile.read(path: out + "/compare-0.png")
         XCTAssertEqual([grid.width, grid.height], [5 * 16 + 6 * 2, 2 * 16 + 3 * 2])
@@ -61,7 +61,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         // One load serves both models (the original through the reference path): the same images as loading the
         // original folder and the run's result folder separately.
         let separate = folder + "/separate"
-        var twoFolders = try CompareCommand.parse(["--original", Self.model, "--customized", run + "/model", "--prompts", prompts,
+        let twoFolders = try CompareCommand.parse(["--original", Self.model, "--customized", run + "/model", "--prompts", prompts,
                                                    "--target", "with a red hat", "--seeds", "3,4", "--steps", "2",
                                                    "--size", "16", "--out", separate, "--threads", "1"])
         try twoFolders.run()
@@ -73,7 +73,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
             }
         }
         XCTAssertNotEqual(cell(0), cell(2), "the run changed the model")
-        var both = try CompareCommand.parse(arguments.map { $0 == out ? folder + "/bad" : $0 } + ["--original", Self.model])
+        let both = try CompareCommand.parse(arguments.map { $0 == out ? folder + "/bad" : $0 } + ["--original", Self.model])
         XCTAssertThrowsError(try both.run()) { XCTAssert("\($0)".contains("--run names both models"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
     }
@@ -83,7 +83,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         let data = folder + "/data"
         try TrainCommandTests.writeCaptionSet(at: data, count: 2, step: 5, offset: 70)
         let run = folder + "/run"
-        var train = try TrainCommand.parse([
+        let train = try TrainCommand.parse([
             "--model", model, "--data", data, "--out", run, "--steps", "3", "--batch-size", "2", "--threads", "1",
             "--set", "resolution=16", "--set", #"method="spf""#, "--set", "spf.stage1_steps=1",
             "--set", #"spf.sfcm_layers=["1/1"]"#, "--set", "spf.lambda_enh=0",
@@ -102,7 +102,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
         try "a man, a photo\n".write(toFile: prompts, atomically: true, encoding: .utf8)
         let common = ["--prompts", prompts, "--target", "with a red hat", "--seeds", "5", "--steps", "2", "--size", "16",
                       "--threads", "1", "--lora-scale", "0.5"]
-        var viaRun = try CompareCommand.parse(["--run", run, "--out", folder + "/a"] + common)
+        let viaRun = try CompareCommand.parse(["--run", run, "--out", folder + "/a"] + common)
         try viaRun.run()
         let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(folder + "/a/compare-0.png").map { ($0.key, $0.value) })
         let lora = try XCTUnwrap(text["customized"]?.components(separatedBy: " + LoRA ").last?.components(separatedBy: " x").first)
