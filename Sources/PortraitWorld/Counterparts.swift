@@ -65,18 +65,15 @@ extension WorldDataset {
         guard target == nil else {
             throw WorldError("counterparts are drawn from a pre-training set (this one is for \(target!.rawValue))")
         }
-        var rng = SplitMix64(seed: seed ^ salt, stream: UInt64(index))
-        let attributes = distribution.sample(using: &rng)
-        let captionState = rng
-        var first = captionState
-        let caption = CaptionBuilder.caption(for: attributes, using: &first)
+        let (attributes, captionState) = draw(index)
+        let caption = try example(index).caption
         var choice = SplitMix64(seed: seed ^ salt ^ 0xC0C0_7E57_0000_0000, stream: UInt64(index))
         var changes = Self.counterpartChanges(distribution)
         choice.shuffle(&changes)
         for (name, change) in changes {
             guard let changed = change(attributes, &choice) else { continue }
             var again = captionState
-            let text = CaptionBuilder.caption(for: changed, using: &again)
+            let text = CaptionBuilder.caption(for: changed.withoutTargets, using: &again)
             if text.text != caption.text { return Counterpart(changed: name, attributes: changed, caption: text) }
         }
         throw WorldError("example \(index) has no counterpart whose caption differs (every change left the text as it was)")

@@ -86,8 +86,7 @@ public struct WorldDataset: Sendable {
     }
 
     public func example(_ index: Int) throws -> Example {
-        var rng = SplitMix64(seed: seed ^ salt, stream: UInt64(index))
-        let attributes = distribution.sample(using: &rng)
+        var (attributes, rng) = draw(index)
         let caption = CaptionBuilder.caption(for: attributes.withoutTargets, using: &rng)
         let name = fileName(index)
         let row: MetadataRow
@@ -98,6 +97,14 @@ public struct WorldDataset: Sendable {
             row = MetadataRow(fileName: name, text: caption.text, base: nil, target: nil, mode: nil, replaces: nil)
         }
         return Example(index: index, fileName: name, attributes: attributes, caption: caption, row: row)
+    }
+
+    /// Example `index`'s attributes and its generator as the caption is drawn from it: what `example` and
+    /// `counterpart` (which captions a changed portrait from the same state) share.
+    func draw(_ index: Int) -> (attributes: PortraitAttributes, captionGenerator: SplitMix64) {
+        var rng = SplitMix64(seed: seed ^ salt, stream: UInt64(index))
+        let attributes = distribution.sample(using: &rng)
+        return (attributes, rng)
     }
 
     /// What `write` reports.

@@ -160,8 +160,9 @@ public final class WorldPretraining {
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
         let group = min(32, plan.evaluationImages)
-        let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
-        let pairs = try stage.counterpartAccuracy(0..<plan.evaluationImages, of: examples.heldOut(), batchSize: group)
+        let heldOut = try examples.heldOut()
+        let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: heldOut, batchSize: group)
+        let pairs = try stage.counterpartAccuracy(0..<plan.evaluationImages, of: heldOut, batchSize: group)
         try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group),
                                  "counterpart_accuracy_held_out": pairs.overall]
                          .merging(pairs.perAttribute.map { ("counterpart_accuracy_" + $0.key, $0.value) }) { a, _ in a })
