@@ -45,8 +45,15 @@ public final class CLIPModel: Module {
     public func callAsFunction(ids: Tensor, pixels: Tensor, attentionMask: Tensor? = nil) throws
         -> (textEmbeds: Tensor, imageEmbeds: Tensor, logitsPerText: Tensor)
     {
+        try self(text: textModel(ids, attentionMask: attentionMask), pixels: pixels)
+    }
+
+    /// The same from a text tower output computed beforehand (for a caller that also reads its hidden states).
+    public func callAsFunction(text output: CLIPTextOutput, pixels: Tensor) throws
+        -> (textEmbeds: Tensor, imageEmbeds: Tensor, logitsPerText: Tensor)
+    {
         let image = try normalized(imageFeatures(pixels))
-        let text = try normalized(textFeatures(ids, attentionMask: attentionMask))
+        let text = try normalized(textProjection(output.pooled))
         let logits = try text.matmul(image.transpose(0, 1)) * logitScale.exp()
         return (text, image, logits)
     }

@@ -52,13 +52,6 @@ public struct WorldQualityReport: Codable, Sendable {
 }
 
 public enum WorldQuality {
-    /// The attributes a caption phrase of each role names.
-    public static let attributesOfRole: [Caption.Role: [String]] = [
-        .subject: ["subject"], .style: ["style"], .hair: ["hair_color", "hair_style"], .eyes: ["eye_color"],
-        .skin: ["skin_tone"], .face: ["face_shape"], .clothing: ["clothing", "clothing_color"],
-        .background: ["background", "background_color"], .lighting: ["lighting"],
-    ]
-
     /// Held-out seeds (no pretraining stage draws from them).
     public static let captionSeed: UInt64 = 0x0051_5541_4C00_0001
     public static let secondRenderSeed: UInt64 = 0x0051_5541_4C00_0002
@@ -97,7 +90,7 @@ public enum WorldQuality {
                 let truth = AttributeClass.indices(of: example.attributes)
                 var agree = 0, total = 0
                 for phrase in example.caption.phrases {
-                    for name in attributesOfRole[phrase.role] ?? [] {
+                    for name in phrase.role.attributes {
                         let c = column[name]!
                         total += 1
                         named[name, default: 0] += 1

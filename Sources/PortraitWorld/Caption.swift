@@ -18,6 +18,32 @@ public struct Caption: Equatable, Sendable {
     public func phrase(_ role: Role) -> String? { phrases.first { $0.role == role }?.text }
 }
 
+extension Caption.Role {
+    /// The `AttributeClass` names a phrase of this role speaks about (targets: none, their phrases are the
+    /// fine-tuning sets' own).
+    public var attributes: [String] {
+        switch self {
+        case .subject: ["subject"]
+        case .style: ["style"]
+        case .hair: ["hair_color", "hair_style"]
+        case .eyes: ["eye_color"]
+        case .skin: ["skin_tone"]
+        case .face: ["face_shape"]
+        case .clothing: ["clothing", "clothing_color"]
+        case .background: ["background", "background_color"]
+        case .lighting: ["lighting"]
+        case .target: []
+        }
+    }
+}
+
+extension Caption.Phrase {
+    /// The attributes this phrase states: its role's, except that "a person" states no subject.
+    public var statedAttributes: [String] {
+        role == .subject && !(text.hasSuffix("woman") || text.hasSuffix("man")) ? [] : role.attributes
+    }
+}
+
 /// Builds captions from attributes, with a few paraphrases per attribute and a varied phrase order (the
 /// subject always first), every choice drawn from the caller's `SplitMix64`. Eyes, skin and face shape are
 /// each mentioned half of the time (real captions leave things out); clothing, hair, background and style

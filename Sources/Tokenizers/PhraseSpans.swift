@@ -29,6 +29,18 @@ public struct TokenizedPrompt: Sendable, Equatable {
     /// The EOS position and every padding position after it: one token group for the SPF losses.
     public var padGroup: Range<Int>
     public var isTruncated: Bool
+
+    /// The span of each phrase of `all` (the prompt's full phrase list, as written) in `ids`, nil for a phrase
+    /// truncation dropped: `phrases` are the surviving ones in order, matched greedily by text.
+    public func spans(of all: [String]) -> [Range<Int>?] {
+        var result = [Range<Int>?](repeating: nil, count: all.count)
+        var j = 0
+        for (i, text) in all.enumerated() where j < phrases.count && phrases[j].text == text {
+            result[i] = phrases[j].range
+            j += 1
+        }
+        return result
+    }
 }
 
 extension CLIPTokenizer {

@@ -7,6 +7,8 @@ import Torch
 public struct RenderedBatch {
     public let attributes: [PortraitAttributes]
     public let captions: [String]
+    /// The same captions with each phrase's role (what `CaptionAttributeHeads` reads).
+    public let phrases: [Caption]
     /// [B, 3, 64, 64] in [-1, 1] (torchvision's ToTensor + Normalize(0.5, 0.5), as the engine feeds the VAE).
     public let pixels: Tensor
     /// [B, 64, 64] int64 `PortraitLabel` ids, when asked for.
@@ -46,12 +48,12 @@ public struct RenderedExamples: Sendable {
         try RenderedExamples(kind: kind, seed: seed ^ 0x5EED_0000_0000_0000, size: renderer.size)
     }
 
-    public func example(_ index: Int) throws -> (attributes: PortraitAttributes, caption: String) {
+    public func example(_ index: Int) throws -> (attributes: PortraitAttributes, caption: Caption) {
         let i = index % WorldDataset.maxCount
         switch kind {
         case .pretraining:
             let example = try dataset.example(i)
-            return (example.attributes, example.caption.text)
+            return (example.attributes, example.caption)
         case .probe:
             var rng = SplitMix64(seed: seed ^ 0x0050_524F_4245_0000, stream: UInt64(i))
             var attributes: PortraitAttributes
@@ -67,7 +69,7 @@ public struct RenderedExamples: Sendable {
                 attributes.targets.hat = rng.pick(HatColor.allCases)
             }
             let caption = CaptionBuilder.caption(for: attributes.withoutTargets, using: &rng)
-            return (attributes, caption.text)
+            return (attributes, caption)
         }
     }
 
@@ -85,14 +87,14 @@ public struct RenderedExamples: Sendable {
     /// negative that differs in one captioned attribute.
     public func batchWithCounterparts(_ indices: [Int]) throws -> (batch: RenderedBatch, changed: [String]) {
         let counterparts = try indices.map { try counterpart($0) }
-        let items = try indices.map { try example($0) } + counterparts.map { ($0.attributes, $0.caption.text) }
+        let items = try indices.map { try example($0) } + counterparts.map { ($0.attributes, $0.caption) }
         return (try render(items), counterparts.map(\.changed))
     }
 
     /// Renders (attributes, caption) items into one batch.
-    public func render(_ items: [(attributes: PortraitAttributes, caption: String)], labels: Bool = false) throws -> RenderedBatch {
+    public func render(_ items: [(attributes: PortraitAttributes, caption: Caption)], labels: Bool = false) throws -> RenderedBatch {
         var attributes: [PortraitAttributes] = []
-        var captions: [String] = []
+        var captions: [Caption] = []
         var images: [Tensor] = []
         var ids: [Int64] = []
         var classes: [Int64] = []
@@ -106,7 +108,7 @@ public struct RenderedExamples: Sendable {
         }
         let size = renderer.size
         return RenderedBatch(
-            attributes: attributes, captions: captions, pixels: try Tensor.stack(images),
+            attributes: attributes, captions: captions.map(\.text), phrases: captions, pixels: try Tensor.stack(images),
             labels: labels ? try Tensor(ids, shape: [items.count, size, size]) : nil,
             classes: try Tensor(classes, shape: [items.count, AttributeClass.all.count]))
     }

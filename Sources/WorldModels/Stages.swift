@@ -69,17 +69,26 @@ public final class CLIPStage: WorldStage {
     public let examples: RenderedExamples
     let preprocessing: CLIPImagePreprocessing
     public var name: String { "clip" }
-    public var trainableParameters: [(name: String, tensor: Tensor)] { clip.namedParameters() }
+    public var trainableParameters: [(name: String, tensor: Tensor)] {
+        clip.namedParameters() + (attributeHeads?.namedParameters().map { ("caption_attribute_heads." + $0.name, $0.tensor) } ?? [])
+    }
 
     /// Each batch is B/2 examples and their counterparts (`RenderedExamples.batchWithCounterparts`) instead of
     /// B examples: hard negatives that differ in one captioned attribute.
     public let counterparts: Bool
+    /// With a weight > 0, the loss adds weight x the caption attribute heads' cross-entropy on the text
+    /// tower's hidden states (`CaptionAttributeHeads`; trained here, not saved with CLIP).
+    public let attributeHeads: CaptionAttributeHeads?
+    public let attributeWeight: Double
 
-    public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples, counterparts: Bool = false) {
+    public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples, counterparts: Bool = false,
+                attributeHeads: CaptionAttributeHeads? = nil, attributeWeight: Double = 0) {
         self.clip = clip
         self.tokenizer = tokenizer
         self.examples = examples
         self.counterparts = counterparts
+        self.attributeHeads = attributeWeight > 0 ? attributeHeads : nil
+        self.attributeWeight = attributeWeight
         preprocessing = CLIPImagePreprocessing(clip.config.visionConfig)
     }
 
@@ -89,22 +98,51 @@ public final class CLIPStage: WorldStage {
     }
 
     public func logits(_ batch: RenderedBatch) throws -> Tensor {
+        try forward(batch).logits
+    }
+
+    /// Logits per text and the text tower's output (for the attribute heads).
+    func forward(_ batch: RenderedBatch) throws -> (logits: Tensor, text: CLIPTextOutput) {
         let pixels = try preprocessing((batch.pixels + 1) / 2)
-        return try clip(ids: ids(batch.captions), pixels: pixels).logitsPerText
+        let text = try clip.textModel(ids(batch.captions))
+        return (try clip(text: text, pixels: pixels).logitsPerText, text)
     }
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = counterparts
             ? try examples.batchWithCounterparts(Array(indices.prefix(max(1, indices.count / 2)))).batch
             : try examples.batch(indices)
-        let logits = try logits(batch)
+        let (logits, text) = try forward(batch)
         let n = logits.shape[0]
         let diagonal = try Tensor((0..<n).map(Int64.init), shape: [n])
         let textLoss = try crossEntropy(logits, diagonal)
         let imageLoss = try crossEntropy(logits.transpose(0, 1), diagonal)
-        let loss = try (textLoss + imageLoss) / 2
-        return try StepLoss(loss: loss, terms: ["loss_text": textLoss, "loss_image": imageLoss,
-                                            "logit_scale": clip.logitScale.exp()])
+        var loss = try (textLoss + imageLoss) / 2
+        var terms = ["loss_text": textLoss, "loss_image": imageLoss, "logit_scale": try clip.logitScale.exp()]
+        if let heads = attributeHeads {
+            let attributes = try heads.loss(hidden: text.lastHiddenState, prompts: prompts(batch.captions),
+                                            captions: batch.phrases, attributes: batch.attributes)
+            loss = try loss + attributes.loss * attributeWeight
+            terms["loss_caption_attributes"] = attributes.loss
+            terms["caption_attribute_accuracy"] = try Tensor([Float(attributes.accuracy)], shape: [])
+        }
+        return StepLoss(loss: loss, terms: terms)
+    }
+
+    func prompts(_ captions: [String]) -> [TokenizedPrompt] {
+        captions.map { tokenizer.encodeWithPhrases($0, maxLength: clip.config.textConfig.maxPositionEmbeddings) }
+    }
+
+    /// The attribute heads' accuracy on held-out captions (text only: no image is rendered).
+    public func captionAttributeAccuracy(_ indices: Range<Int>, of source: RenderedExamples) throws -> Double? {
+        guard let heads = attributeHeads else { return nil }
+        return try Tensor.withNoGrad {
+            let items = try indices.map { try source.example($0) }
+            let captions = items.map(\.caption.text)
+            let hidden = try clip.textModel(ids(captions)).lastHiddenState
+            return try heads.loss(hidden: hidden, prompts: prompts(captions), captions: items.map(\.caption),
+                                  attributes: items.map(\.attributes)).accuracy
+        }
     }
 
     /// Top-1 retrieval accuracy (caption -> image) within batches of `batchSize` of `indices`.

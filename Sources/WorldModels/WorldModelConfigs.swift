@@ -104,6 +104,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// one captioned attribute changed) instead of B random examples, so that the text tower must encode every
     /// captioned attribute. Absent (nil) in plans made before it: random batches.
     public var clipCounterparts: Bool?
+    /// Weight of the caption attribute heads' loss in the CLIP stage (`CaptionAttributeHeads`: every caption
+    /// phrase's token states predict the attributes it states), so that the text tower separates words the
+    /// vision tower cannot teach it (hair style, face shape, subject). Absent, nil or 0: contrastive loss only.
+    public var clipCaptionAttributes: Double?
     /// Min-SNR loss weighting of the UNet stage (`snr_gamma`, as the engine's): absent in older plans (none).
     public var unetSNRGamma: Double?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
@@ -122,7 +126,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
         case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
-        case unetSNRGamma = "unet_snr_gamma"
+        case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -215,6 +219,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             unetImages: 8)
         plan.evaluationImages = 8
         plan.clipCounterparts = true
+        plan.clipCaptionAttributes = 1
         plan.unetSNRGamma = 5
         return plan
     }

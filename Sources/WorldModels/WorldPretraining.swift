@@ -147,25 +147,33 @@ public final class WorldPretraining {
 
     /// Texts whose tokens keep their embedding rows: pre-training captions and every target word.
     func worldTexts(_ examples: RenderedExamples) throws -> [String] {
-        try (0..<(plan.evaluationImages < 64 ? 200 : 2000)).map { try examples.example($0).caption } + PortraitTarget.allCases.flatMap(\.words) + [""]
+        try (0..<(plan.evaluationImages < 64 ? 200 : 2000)).map { try examples.example($0).caption.text } + PortraitTarget.allCases.flatMap(\.words) + [""]
     }
 
     func trainCLIP() throws -> (finished: Bool, step: Int) {
-        let clip = try CLIPModel(plan.clip, factory: factory(.clip))
+        let parameters = try factory(.clip)
+        let clip = try CLIPModel(plan.clip, factory: parameters)
         let tokenizer = try tokenizer()
         let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
         let kept = try CLIPStage.zeroUnusedTokens(clip, tokenizer: tokenizer, texts: worldTexts(examples))
         log("clip: \(kept) of \(plan.clip.textConfig.vocabSize) token embeddings in use (the others are zero)")
-        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: plan.clipCounterparts ?? false)
+        // The heads draw their initial weights after CLIP's, so a plan without them initializes CLIP as before.
+        let heads = try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: parameters)
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: plan.clipCounterparts ?? false,
+                              attributeHeads: heads, attributeWeight: plan.clipCaptionAttributes ?? 0)
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
         let group = min(32, plan.evaluationImages)
         let heldOut = try examples.heldOut()
         let accuracy = try stage.retrievalAccuracy(0..<plan.evaluationImages, of: heldOut, batchSize: group)
         let pairs = try stage.counterpartAccuracy(0..<plan.evaluationImages, of: heldOut, batchSize: group)
-        try writeSummary(.clip, ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group),
-                                 "counterpart_accuracy_held_out": pairs.overall]
-                         .merging(pairs.perAttribute.map { ("counterpart_accuracy_" + $0.key, $0.value) }) { a, _ in a })
+        var summary = ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group),
+                       "counterpart_accuracy_held_out": pairs.overall]
+            .merging(pairs.perAttribute.map { ("counterpart_accuracy_" + $0.key, $0.value) }) { a, _ in a }
+        if let stated = try stage.captionAttributeAccuracy(0..<plan.evaluationImages, of: heldOut) {
+            summary["caption_attribute_accuracy_held_out"] = stated
+        }
+        try writeSummary(.clip, summary)
         try SafeTensors.save(clip.stateDict(), metadata: ["format": "pt"], to: finalWeights(.clip))
         log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%; own image above its counterpart: %.1f%%",
                    group, 100 * accuracy, 100 * pairs.overall))

@@ -35,6 +35,9 @@ final class DatasetTests: XCTestCase {
             XCTAssertEqual(example.row.text, caption.text)
             let subject = try XCTUnwrap(caption.phrase(.subject))
             XCTAssert(subject == "a person" || words(subject).contains(a.identity.subject.rawValue), subject)
+            XCTAssertEqual(caption.phrases[0].statedAttributes, subject == "a person" ? [] : ["subject"], subject)
+            XCTAssertEqual(caption.phrases.dropFirst().flatMap(\.statedAttributes).sorted(),
+                           caption.phrases.dropFirst().flatMap(\.role.attributes).sorted())
             let hair = words(try XCTUnwrap(caption.phrase(.hair)))
             XCTAssert(hair.contains(a.identity.hairColor.rawValue), "\(hair)")
             let clothing = try XCTUnwrap(caption.phrase(.clothing))

@@ -87,7 +87,7 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(batch.pixels.shape, [6, 3, 64, 64])
         XCTAssertEqual(changed.count, 3)
         for k in 0..<3 {
-            XCTAssertEqual(batch.captions[k], try examples.example(k).caption)
+            XCTAssertEqual(batch.captions[k], try examples.example(k).caption.text)
             XCTAssertEqual(batch.captions[k + 3], try examples.counterpart(k).caption.text)
             XCTAssertNotEqual(batch.captions[k], batch.captions[k + 3])
         }
@@ -102,6 +102,58 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertFalse(pairs.perAttribute.isEmpty)
         XCTAssert(Set(pairs.perAttribute.keys).isSubset(of: ["subject", "hair_style", "hair_color", "eye_color", "skin_tone",
             "face_shape", "clothing", "clothing_color", "background", "background_color", "color_binding"]))
+    }
+
+    /// The caption attribute heads read each phrase's token states: trained with the text tower on a few
+    /// captions, they name the attributes those captions state (every wording of hair style included), and in
+    /// the CLIP stage their term joins the contrastive loss, which still falls.
+    func testCaptionAttributeHeadsTeachTheTextTowerWhatCaptionsState() throws {
+        let plan = try WorldModelPlan.tiny()
+        XCTAssertEqual(plan.clipCaptionAttributes, 1)
+        let factory = ParameterFactory(generator: try Generator(seed: 2))
+        let clip = try CLIPModel(plan.clip, factory: factory)
+        let heads = try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: factory)
+        XCTAssertEqual(heads.classes.map(\.name), ["subject", "face_shape", "skin_tone", "eye_color", "hair_color",
+            "hair_style", "clothing", "clothing_color", "background", "background_color", "lighting", "style"])
+        let tokenizer = try CLIPTokenizer(openCLIPVocabulary: clipVocabulary())
+        let examples = try RenderedExamples(kind: .pretraining, seed: 0)
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, attributeHeads: heads, attributeWeight: 1)
+        XCTAssertEqual(stage.trainableParameters.count, clip.namedParameters().count + 2 * heads.classes.count)
+
+        let items = try (0..<8).map { try examples.example($0) }
+        let captions = items.map(\.caption.text)
+        func step() throws -> (loss: Double, accuracy: Double) {
+            let hidden = try clip.textModel(stage.ids(captions)).lastHiddenState
+            let prompts = captions.map { tokenizer.encodeWithPhrases($0) }
+            let (loss, accuracy) = try heads.loss(hidden: hidden, prompts: prompts, captions: items.map(\.caption),
+                                                  attributes: items.map(\.attributes))
+            try loss.backward()
+            return (try loss.item(), accuracy)
+        }
+        let parameters = clip.textModel.parameters + heads.parameters
+        for p in parameters { try p.setRequiresGrad(true) }
+        let optimizer = try AdamW(parameters, lr: 1e-2, weightDecay: 0)
+        var first: (loss: Double, accuracy: Double)?
+        var last = (loss: 0.0, accuracy: 0.0)
+        for _ in 0..<60 {
+            last = try step()
+            if first == nil { first = last }
+            try optimizer.step()
+            try optimizer.zeroGrad()
+        }
+        XCTAssertLessThan(last.loss, 0.2 * first!.loss, "caption attribute loss \(first!) -> \(last)")
+        XCTAssertGreaterThan(last.accuracy, 0.95)
+        XCTAssertEqual(try stage.captionAttributeAccuracy(0..<8, of: examples)!, last.accuracy, accuracy: 0.13)
+
+        let fresh = try CLIPModel(plan.clip, factory: ParameterFactory(generator: Generator(seed: 3)))
+        let freshHeads = try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: factory)
+        let combined = CLIPStage(clip: fresh, tokenizer: tokenizer, examples: examples, attributeHeads: freshHeads,
+                                 attributeWeight: 1)
+        let terms = try combined.loss(examples: 0..<4, generator: Generator(seed: 1)).terms
+        XCTAssertNotNil(terms["loss_caption_attributes"])
+        assertFalls(try losses(combined, steps: 8, batch: 4, lr: 3e-3), "clip with caption attribute heads")
+        XCTAssertNil(CLIPStage(clip: fresh, tokenizer: tokenizer, examples: examples, attributeHeads: freshHeads).attributeHeads,
+                     "weight 0: no heads")
     }
 
     func testProbeLossFallsFromScratch() throws {
@@ -173,7 +225,7 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(targets, Set(PortraitTarget.allCases))
         // The same stream as `spf world dataset --kind pretrain --seed 0`.
         let dataset = try WorldDataset(kind: .pretrain, count: 10, seed: 0)
-        XCTAssertEqual(try pretraining.example(3).caption, try dataset.example(3).caption.text)
+        XCTAssertEqual(try pretraining.example(3).caption, try dataset.example(3).caption)
     }
 
     /// Two steps, a stop, and two resumed steps end with the same weights as four steps in one go.
@@ -219,7 +271,7 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(written.modelMaxLength, 77)
         let examples = try RenderedExamples(kind: .pretraining, seed: 0)
         for i in 0..<20 {
-            let caption = try examples.example(i).caption
+            let caption = try examples.example(i).caption.text
             XCTAssertEqual(written(caption), original(caption), caption)
         }
         XCTAssertEqual(written("wearing sunglasses, a pencil sketch"), original("wearing sunglasses, a pencil sketch"))

@@ -56,8 +56,8 @@ public struct SPFPromptGroups: Equatable, Sendable {
             throw TrainingError("SPF: the full text \"\(full)\" has \(fullPhrases.count) phrases, expected \(next) from "
                                 + "base \"\(caption.base)\" and target \"\(caption.target)\" (unbalanced brackets?)")
         }
-        let baseSpans = Self.spans(of: basePhrases, in: base)
-        let fullSpans = Self.spans(of: fullPhrases, in: fullTokens)
+        let baseSpans = base.spans(of: basePhrases)
+        let fullSpans = fullTokens.spans(of: fullPhrases)
         phrases = basePhrases.enumerated().map { k, text in
             Phrase(text: text, baseSpan: baseSpans[k], fullSpan: fullIndex[k].flatMap { fullSpans[$0] },
                    isReplaced: fullIndex[k] == nil)
@@ -65,18 +65,6 @@ public struct SPFPromptGroups: Equatable, Sendable {
         basePad = base.padGroup
         fullPad = fullTokens.padGroup
         targetSpan = targetIndices.flatMap { fullSpans[$0].map(Array.init) ?? [] }
-    }
-
-    /// The span of each phrase of `all` (the full phrase list) in `prompt`, whose `phrases` are the surviving
-    /// ones in order: matched greedily by text.
-    static func spans(of all: [String], in prompt: TokenizedPrompt) -> [Range<Int>?] {
-        var result = [Range<Int>?](repeating: nil, count: all.count)
-        var j = 0
-        for (i, text) in all.enumerated() where j < prompt.phrases.count && prompt.phrases[j].text == text {
-            result[i] = prompt.phrases[j].range
-            j += 1
-        }
-        return result
     }
 }
 
