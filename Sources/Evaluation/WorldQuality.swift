@@ -90,7 +90,7 @@ public enum WorldQuality {
                 let truth = AttributeClass.indices(of: example.attributes)
                 var agree = 0, total = 0
                 for phrase in example.caption.phrases {
-                    for name in phrase.role.attributes {
+                    for name in phrase.statedAttributes {
                         let c = column[name]!
                         total += 1
                         named[name, default: 0] += 1

@@ -202,7 +202,7 @@ final class DemoTests: ScratchTestCase {
             XCTAssert((0...1).contains(value), "\(value)")
         }
         XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
-        XCTAssertTrue(report.captionAgreementPerAttribute.keys.contains("subject"), "every caption names its subject")
+        XCTAssertTrue(report.captionAgreementPerAttribute.keys.contains("subject"), "captions that say a woman or a man state the subject")
         XCTAssertGreaterThanOrEqual(report.frechetRenderedVsRendered, 0)
     }
 
