@@ -51,11 +51,11 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Classifier-free guidance scale (<= 1 disables guidance).")
     var guidance = 7.5
 
-    @Option(help: "Image height in pixels (a multiple of 8).")
-    var height = 512
+    @Option(help: "Image height in pixels (a multiple of 8; default: the model's own size, unet sample_size x VAE scale, 512 for SD 1.5).")
+    var height: Int?
 
-    @Option(help: "Image width in pixels (a multiple of 8).")
-    var width = 512
+    @Option(help: "Image width in pixels (a multiple of 8; default: the model's own size).")
+    var width: Int?
 
     @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name (default: the model's own, else DDIM).")
     var scheduler: String?
@@ -100,8 +100,9 @@ struct GenerateCommand: ParsableCommand {
             }
         }
         let prompt = try promptInput.text()
-        let options = GenerationOptions(prompt: prompt, negativePrompt: negativePrompt, seed: seed, batchSize: batch,
-                                        steps: steps, guidanceScale: guidance, height: height, width: width,
+        // Sizes not given are the model's own, known once it is loaded; checked here with SD's 512 meanwhile.
+        var options = GenerationOptions(prompt: prompt, negativePrompt: negativePrompt, seed: seed, batchSize: batch,
+                                        steps: steps, guidanceScale: guidance, height: height ?? 512, width: width ?? 512,
                                         scheduler: scheduler)
         try options.validate()
         if loraScale != nil, lora == nil { throw ValidationError("--lora-scale needs --lora") }
@@ -117,6 +118,9 @@ struct GenerateCommand: ParsableCommand {
         try checkSampler(options)
 
         let pipeline = try loadPipeline(dtype: computeType, device: target)
+        options.height = height ?? pipeline.defaultImageSize
+        options.width = width ?? pipeline.defaultImageSize
+        try options.validate()
         if let lora {
             let scale = loraScale ?? 1
             let weights = try pipeline.loadLoRA(lora, scale: scale)
@@ -127,7 +131,7 @@ struct GenerateCommand: ParsableCommand {
                 + "\(counts.joined(separator: " + ")) layers) at scale \(scale)\n").utf8))
         }
         let samplerName = pipeline.schedulerName(for: options)
-        FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(width)x\(height), batch \(batch)\n".utf8))
+        FileHandle.standardError.write(Data("spf generate: \(samplerName), \(steps) steps, \(options.width)x\(options.height), batch \(batch)\n".utf8))
         let progress = ProgressReporter(label: "denoising")
         let images = try pipeline.generate(options, initialLatents: latents, clipSkip: clipSkip) { step, total in
             progress.update(step, of: total)

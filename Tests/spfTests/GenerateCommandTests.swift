@@ -47,6 +47,14 @@ final class GenerateCommandTests: ThreadScopedTestCase {
         XCTAssertEqual(text["scheduler"], "DDIMScheduler")
     }
 
+    /// Without --height/--width the image has the model's own size, as diffusers: unet sample_size (8) x the VAE's
+    /// scale (2 levels: 2) for this fixture, not SD's 512 (a 64-pixel world model drew tiled crowds at 512).
+    func testDefaultSizeIsTheModelsOwn() throws {
+        try run(["--model", Self.model, "--prompt", "a woman", "--out", out, "--steps", "2", "--threads", "1"])
+        let image = try PNGReader.read((out as NSString).appendingPathComponent("0-0.png"))
+        XCTAssertEqual([image.width, image.height], [16, 16])
+    }
+
     func testBadRequestsWriteNothing() throws {
         let base = ["--model", Self.model, "--out", out, "--steps", "2", "--height", "16", "--width", "16"]
         XCTAssertThrowsError(try run(base + ["--prompt", "x", "--height", "20"])) {

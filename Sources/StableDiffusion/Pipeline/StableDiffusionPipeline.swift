@@ -79,6 +79,10 @@ public final class StableDiffusionPipeline {
     /// How many pixels one latent cell covers: 2^(VAE levels - 1), 8 for SD.
     public var vaeScaleFactor: Int { 1 << (vae.config.blockOutChannels.count - 1) }
 
+    /// The image side the UNet was trained for, as diffusers' default height and width: unet sample_size x
+    /// vae_scale_factor (512 for SD 1.5, 64 for the world model; 512 when the config has no sample_size).
+    public var defaultImageSize: Int { unet.config.sampleSize.map { $0 * vaeScaleFactor } ?? 512 }
+
     /// The CLIP conditioning of one prompt: [1, 77, hidden] (or the clip-skip layer, as diffusers does).
     public func encodePrompt(_ prompt: String, clipSkip: Int? = nil) throws -> Tensor {
         let ids = tokenizer(prompt, maxLength: tokenizer.modelMaxLength ?? 77)
