@@ -176,13 +176,13 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     }
 
     /// The sizes and budgets chosen from the measurements in docs/portrait-world.md (the plan that made
-    /// models/world). The probe's `region_pooling` and `probe_reconstructions` are off here: tried (2026-11-30),
-    /// they read renders and VAE reconstructions better but see targets in 24% of the original model's
-    /// generations (docs/portrait-world.md); `clip_counterparts` and `unet_snr_gamma` are off too (tried 2026-12-01:
-    /// +1.8 points of caption agreement, worse Frechet distance); the tiny plan keeps all four on so that tests
-    /// cover them. About 100 minutes on an
-    /// idle 2-core machine (VAE 24, CLIP 9, UNet 49, probe 13, data 4), so that a slower or shared machine still
-    /// fits the 3-hour budget. Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
+    /// models/world). CLIP trains with counterparts and the caption attribute heads (2026-12-01: caption agreement
+    /// of the original model's generations 54% -> 68%). The probe's `region_pooling` and `probe_reconstructions`
+    /// are off: tried (2026-11-30), they read renders and VAE reconstructions better but see targets in 24% of the
+    /// original model's generations; `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
+    /// plan turns every option on so that tests cover them. About 105 minutes on an idle 2-core machine (VAE 24,
+    /// CLIP 12, UNet 58, probe 13, data 4), so that a slower or shared machine still fits the 3-hour budget.
+    /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
         func cosine(_ settings: StageSettings) -> StageSettings {
             var settings = settings
@@ -199,6 +199,8 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,
                                                checkpointEvery: 100)),
             probeTraining: cosine(StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50)),
+            clipCounterparts: true,
+            clipCaptionAttributes: 1,
             unetImages: 12000)
     }
 
