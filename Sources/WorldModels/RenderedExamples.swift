@@ -6,9 +6,9 @@ import Torch
 /// A batch of rendered portraits as tensors.
 public struct RenderedBatch {
     public let attributes: [PortraitAttributes]
-    public let captions: [String]
-    /// The same captions with each phrase's role (what `CaptionAttributeHeads` reads).
+    /// The captions with each phrase's role (what `CaptionAttributeHeads` reads).
     public let phrases: [Caption]
+    public var captions: [String] { phrases.map(\.text) }
     /// [B, 3, 64, 64] in [-1, 1] (torchvision's ToTensor + Normalize(0.5, 0.5), as the engine feeds the VAE).
     public let pixels: Tensor
     /// [B, 64, 64] int64 `PortraitLabel` ids, when asked for.
@@ -108,7 +108,7 @@ public struct RenderedExamples: Sendable {
         }
         let size = renderer.size
         return RenderedBatch(
-            attributes: attributes, captions: captions.map(\.text), phrases: captions, pixels: try Tensor.stack(images),
+            attributes: attributes, phrases: captions, pixels: try Tensor.stack(images),
             labels: labels ? try Tensor(ids, shape: [items.count, size, size]) : nil,
             classes: try Tensor(classes, shape: [items.count, AttributeClass.all.count]))
     }

@@ -92,27 +92,30 @@ public final class CLIPStage: WorldStage {
         preprocessing = CLIPImagePreprocessing(clip.config.visionConfig)
     }
 
-    public func ids(_ texts: [String]) throws -> Tensor {
-        let length = clip.config.textConfig.maxPositionEmbeddings
-        return try Tensor(texts.flatMap { tokenizer($0, maxLength: length).map(Int64.init) }, shape: [texts.count, length])
+    public func ids(_ texts: [String]) throws -> Tensor { try ids(prompts(texts)) }
+
+    /// The prompts' ids as one [B, 77] tensor (`encodeWithPhrases` ids are exactly the tokenizer's).
+    func ids(_ prompts: [TokenizedPrompt]) throws -> Tensor {
+        try Tensor(prompts.flatMap { $0.ids.map(Int64.init) }, shape: [prompts.count, clip.config.textConfig.maxPositionEmbeddings])
     }
 
     public func logits(_ batch: RenderedBatch) throws -> Tensor {
         try forward(batch).logits
     }
 
-    /// Logits per text and the text tower's output (for the attribute heads).
-    func forward(_ batch: RenderedBatch) throws -> (logits: Tensor, text: CLIPTextOutput) {
+    /// Logits per text, the text tower's output and the tokenized captions (for the attribute heads).
+    func forward(_ batch: RenderedBatch) throws -> (logits: Tensor, text: CLIPTextOutput, prompts: [TokenizedPrompt]) {
         let pixels = try preprocessing((batch.pixels + 1) / 2)
-        let text = try clip.textModel(ids(batch.captions))
-        return (try clip(text: text, pixels: pixels).logitsPerText, text)
+        let prompts = prompts(batch.captions)
+        let text = try clip.textModel(ids(prompts))
+        return (try clip(text: text, pixels: pixels).logitsPerText, text, prompts)
     }
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = counterparts
             ? try examples.batchWithCounterparts(Array(indices.prefix(max(1, indices.count / 2)))).batch
             : try examples.batch(indices)
-        let (logits, text) = try forward(batch)
+        let (logits, text, prompts) = try forward(batch)
         let n = logits.shape[0]
         let diagonal = try Tensor((0..<n).map(Int64.init), shape: [n])
         let textLoss = try crossEntropy(logits, diagonal)
@@ -120,7 +123,7 @@ public final class CLIPStage: WorldStage {
         var loss = try (textLoss + imageLoss) / 2
         var terms = ["loss_text": textLoss, "loss_image": imageLoss, "logit_scale": try clip.logitScale.exp()]
         if let heads = attributeHeads {
-            let attributes = try heads.loss(hidden: text.lastHiddenState, prompts: prompts(batch.captions),
+            let attributes = try heads.loss(hidden: text.lastHiddenState, prompts: prompts,
                                             captions: batch.phrases, attributes: batch.attributes)
             loss = try loss + attributes.loss * attributeWeight
             terms["loss_caption_attributes"] = attributes.loss
@@ -138,9 +141,9 @@ public final class CLIPStage: WorldStage {
         guard let heads = attributeHeads else { return nil }
         return try Tensor.withNoGrad {
             let items = try indices.map { try source.example($0) }
-            let captions = items.map(\.caption.text)
-            let hidden = try clip.textModel(ids(captions)).lastHiddenState
-            return try heads.loss(hidden: hidden, prompts: prompts(captions), captions: items.map(\.caption),
+            let prompts = prompts(items.map(\.caption.text))
+            let hidden = try clip.textModel(ids(prompts)).lastHiddenState
+            return try heads.loss(hidden: hidden, prompts: prompts, captions: items.map(\.caption),
                                   attributes: items.map(\.attributes)).accuracy
         }
     }
