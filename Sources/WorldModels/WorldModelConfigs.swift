@@ -177,9 +177,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
 
     /// The sizes and budgets chosen from the measurements in docs/portrait-world.md (the plan that made
     /// models/world). CLIP trains with counterparts and the caption attribute heads (2026-12-01: caption agreement
-    /// of the original model's generations 54% -> 68%). The probe's `region_pooling` and `probe_reconstructions`
-    /// are off: tried (2026-11-30), they read renders and VAE reconstructions better but see targets in 24% of the
-    /// original model's generations; `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
+    /// of the original model's generations 54% -> 68%). The probe pools over its own segmentation's regions
+    /// (`region_pooling`, 2026-12-01: 98.8% of shown attributes vs 94.4%, fewer false targets); its
+    /// `probe_reconstructions` is off: tried (2026-11-30), the probe then reads VAE reconstructions better but sees
+    /// targets in 24% of the original model's generations; `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
     /// plan turns every option on so that tests cover them. About 105 minutes on an idle 2-core machine (VAE 24,
     /// CLIP 12, UNet 58, probe 13, data 4), so that a slower or shared machine still fits the 3-hour budget.
     /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
@@ -193,7 +194,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             vae: vaeConfig(channels: [32, 64, 64], groups: 16),
             clip: clipConfig(hidden: 64, layers: 3, heads: 4, patch: 8, projection: 64),
             unet: try unetConfig(channels: [64, 128, 128], crossAttentionDim: 64, heads: 4, layersPerBlock: 1),
-            probe: AttributeProbeConfig(),
+            probe: AttributeProbeConfig(channels: AttributeProbeConfig().channels, regionPooling: true),
             vaeTraining: cosine(StageSettings(steps: 600, batchSize: 32, learningRate: 1e-3, warmupSteps: 30)),
             clipTraining: cosine(StageSettings(steps: 2000, batchSize: 64, learningRate: 5e-4, warmupSteps: 50)),
             unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,

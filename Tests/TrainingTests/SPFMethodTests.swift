@@ -9,7 +9,8 @@ import XCTest
 
 /// SPF's pieces on the tiny model: token groups (add/replace, truncation, different token lengths), the
 /// reference path (original values, no UNet copy, restored afterwards; LoRA disabled), configuration, and the
-/// direction tests (the loss falls; without the SFCM the response ends closer to the reference).
+/// direction tests (the loss falls; without the SFCM the response ends closer to the reference). The third, the
+/// target's attention where M is high, needs a model that can draw the target: `SPFDirectionOnWorldTests`.
 final class SPFMethodTests: TinyRunTestCase {
     func tokenizer() throws -> CLIPTokenizer {
         try CLIPTokenizer(directory: (tinyModel as NSString).appendingPathComponent("tokenizer"))
