@@ -161,11 +161,19 @@ public final class AttributeProbe: Module {
     }
 
     /// Mean cross-entropy over the attribute heads plus the per-pixel cross-entropy.
-    /// `targets`: [B, heads] int64 class indices; `labels`: [B, H, W] int64 label ids.
-    public func loss(_ output: ProbeOutput, targets: Tensor, labels: Tensor) throws -> Losses {
+    /// `targets`: [B, heads] int64 class indices; `labels`: [B, H, W] int64 label ids. `targetHeadRows`: the batch
+    /// rows the target attributes' heads learn from (nil: all), e.g. only the crisp renders of a batch whose
+    /// first rows are VAE reconstructions.
+    public func loss(_ output: ProbeOutput, targets: Tensor, labels: Tensor, targetHeadRows: Range<Int>? = nil) throws -> Losses {
         var sum: Tensor?
         for (i, logits) in output.attributes.enumerated() {
-            let term = try crossEntropy(logits, targets.select(dim: 1, index: i))
+            var (logits, classes) = (logits, try targets.select(dim: 1, index: i))
+            if let rows = targetHeadRows, AttributeClass.all[i].isTarget {
+                if rows.isEmpty { continue }
+                logits = try logits.narrow(dim: 0, start: rows.lowerBound, length: rows.count)
+                classes = try classes.narrow(dim: 0, start: rows.lowerBound, length: rows.count)
+            }
+            let term = try crossEntropy(logits, classes)
             sum = try sum.map { try $0 + term } ?? term
         }
         let attributes = try sum! / Double(output.attributes.count)

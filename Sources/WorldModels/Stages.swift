@@ -218,19 +218,27 @@ public final class ProbeStage: WorldStage {
     public let vae: AutoencoderKL?
     public let reconstructionShare: Double
 
-    public init(probe: AttributeProbe, examples: RenderedExamples, vae: AutoencoderKL? = nil, reconstructionShare: Double = 0) {
+    /// Whether the target attributes' heads also learn from the reconstructions (false: from the renders only).
+    public let targetsOnReconstructions: Bool
+
+    public init(probe: AttributeProbe, examples: RenderedExamples, vae: AutoencoderKL? = nil, reconstructionShare: Double = 0,
+                targetsOnReconstructions: Bool = true) {
         self.probe = probe
         self.examples = examples
         self.vae = vae
         self.reconstructionShare = vae == nil ? 0 : reconstructionShare
+        self.targetsOnReconstructions = targetsOnReconstructions
     }
+
+    /// How many of a batch of `n` are shown as reconstructions (the first ones).
+    func reconstructed(_ n: Int) -> Int { vae == nil ? 0 : min(n, Int((reconstructionShare * Double(n)).rounded())) }
 
     /// What the probe is shown for `batch`: its renders, the first `reconstructionShare` of them replaced by
     /// the VAE's reconstructions.
     public func inputs(_ batch: RenderedBatch) throws -> Tensor {
         let pixels = batch.pixels
         let n = pixels.shape[0]
-        let k = min(n, Int((reconstructionShare * Double(n)).rounded()))
+        let k = reconstructed(n)
         guard let vae, k > 0 else { return pixels }
         let blurred = try Tensor.withNoGrad { try vae.reconstruct(pixels.narrow(dim: 0, start: 0, length: k)) }
         return k == n ? blurred : try Tensor.cat([blurred, pixels.narrow(dim: 0, start: k, length: n - k)], dim: 0)
@@ -238,7 +246,9 @@ public final class ProbeStage: WorldStage {
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = try examples.batch(indices, labels: true)
-        let losses = try probe.loss(probe(inputs(batch)), targets: batch.classes, labels: batch.labels!)
+        let n = batch.pixels.shape[0]
+        let losses = try probe.loss(probe(inputs(batch)), targets: batch.classes, labels: batch.labels!,
+                                    targetHeadRows: targetsOnReconstructions ? nil : reconstructed(n)..<n)
         return StepLoss(loss: losses.total, terms: ["loss_attributes": losses.attributes,
                                                     "loss_segmentation": losses.segmentation])
     }

@@ -100,6 +100,11 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// a probe that has only seen crisp renders misreads its blur (and reads some of it as a target). Absent
     /// (nil) in plans made before it: renders only.
     public var probeReconstructions: Double?
+    /// With `probe_reconstructions`: whether the target attributes' heads also learn from the reconstructions.
+    /// false: they learn from the crisp renders only (the rest of the probe from both), so that blur, which the
+    /// reconstructions of freckles or a beard share with every generation, does not become evidence of a target.
+    /// Absent (nil) in plans made before it: true.
+    public var probeReconstructionTargets: Bool?
     /// CLIP batches of B/2 examples and their counterparts (`WorldDataset.counterpart`: the same portrait with
     /// one captioned attribute changed) instead of B random examples, so that the text tower must encode every
     /// captioned attribute. Absent (nil) in plans made before it: random batches.
@@ -126,6 +131,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
         case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
+        case probeReconstructionTargets = "probe_reconstruction_targets"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
     }
 
@@ -224,6 +230,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         plan.clipCounterparts = true
         plan.clipCaptionAttributes = 1
         plan.unetSNRGamma = 5
+        plan.probeReconstructionTargets = false
         return plan
     }
 }

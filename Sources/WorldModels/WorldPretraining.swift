@@ -190,7 +190,8 @@ public final class WorldPretraining {
             }
             vae = try trainedVAE()
         }
-        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: plan.probeReconstructions ?? 0)
+        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: plan.probeReconstructions ?? 0,
+                               targetsOnReconstructions: plan.probeReconstructionTargets ?? true)
         let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
         guard finished else { return (false, step) }
         let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)

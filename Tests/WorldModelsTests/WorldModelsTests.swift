@@ -183,6 +183,34 @@ final class WorldModelsTests: XCTestCase {
         assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe on reconstructions")
     }
 
+    /// `probe_reconstruction_targets = false`: the target heads learn from the renders of a batch only (their
+    /// loss equals the loss on the render rows alone), every other head and the segmentation from all rows.
+    func testTargetHeadsCanSkipTheReconstructions() throws {
+        let plan = try WorldModelPlan.tiny()
+        let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
+        let examples = try RenderedExamples(kind: .probe, seed: 0)
+        let batch = try examples.batch(0..<4, labels: true)
+        let output = try probe(batch.pixels)
+        let classes = AttributeClass.all
+        func headLoss(_ i: Int, rows: Range<Int>) throws -> Double {
+            let logits = try output.attributes[i].narrow(dim: 0, start: rows.lowerBound, length: rows.count)
+            let truth = try batch.classes.select(dim: 1, index: i).narrow(dim: 0, start: rows.lowerBound, length: rows.count)
+            return try logits.logSoftmax(dim: 1).gather(dim: 1, index: truth.unsqueeze(dim: 1)).mean().neg().item()
+        }
+        let expected = try classes.indices.map { try headLoss($0, rows: classes[$0].isTarget ? 2..<4 : 0..<4) }
+            .reduce(0, +) / Double(classes.count)
+        let skipping = try probe.loss(output, targets: batch.classes, labels: batch.labels!, targetHeadRows: 2..<4)
+        XCTAssertEqual(try skipping.attributes.item(), expected, accuracy: 1e-5)
+        let all = try probe.loss(output, targets: batch.classes, labels: batch.labels!)
+        XCTAssertNotEqual(try all.attributes.item(), try skipping.attributes.item(), accuracy: 1e-6)
+        XCTAssertEqual(try all.segmentation.item(), try skipping.segmentation.item(), "the segmentation learns from every row")
+
+        let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+        try vae.setRequiresGrad(false)
+        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: 0.5, targetsOnReconstructions: false)
+        assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe, targets on renders only")
+    }
+
     /// Region pooling: per class, the probability-weighted mean of a feature map, at the map's resolution.
     func testRegionMeansAverageEachClassRegion() throws {
         // One channel on a 2x2 map; weights at 4x4 (two classes: the left column pair vs the right one).
