@@ -184,11 +184,13 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// The sizes and budgets chosen from the measurements in docs/portrait-world.md (the plan that made
     /// models/world). CLIP trains with counterparts and the caption attribute heads (2026-12-01: caption agreement
     /// of the original model's generations 54% -> 68%). The probe pools over its own segmentation's regions
-    /// (`region_pooling`, 2026-12-01: 98.8% of shown attributes vs 94.4%, fewer false targets); its
-    /// `probe_reconstructions` is off: tried (2026-11-30), the probe then reads VAE reconstructions better but sees
-    /// targets in 24% of the original model's generations; `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
-    /// plan turns every option on so that tests cover them. About 105 minutes on an idle 2-core machine (VAE 24,
-    /// CLIP 12, UNet 58, probe 13, data 4), so that a slower or shared machine still fits the 3-hour budget.
+    /// (`region_pooling`) and sees half of each batch as VAE reconstructions (`probe_reconstructions`), from which
+    /// only its non-target heads learn (`probe_reconstruction_targets` false): it then reads generations, which
+    /// reach it through the VAE, as well as reconstructions (caption agreement 68.6% -> 75.5%, reconstructions 78%
+    /// -> 91%) without seeing more targets in them (12.5%); with the target heads also on reconstructions it saw
+    /// targets in 24% (2026-11-30). `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
+    /// plan turns every option on so that tests cover them. About 115 minutes on an idle 2-core machine (VAE 24,
+    /// CLIP 12, UNet 58, probe 24, data 4), so that a slower or shared machine still fits the 3-hour budget.
     /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
         func cosine(_ settings: StageSettings) -> StageSettings {
@@ -206,6 +208,8 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,
                                                checkpointEvery: 100)),
             probeTraining: cosine(StageSettings(steps: 1500, batchSize: 32, learningRate: 1e-3, warmupSteps: 50)),
+            probeReconstructions: 0.5,
+            probeReconstructionTargets: false,
             clipCounterparts: true,
             clipCaptionAttributes: 1,
             unetImages: 12000)
