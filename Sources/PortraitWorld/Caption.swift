@@ -38,9 +38,10 @@ extension Caption.Role {
 }
 
 extension Caption.Phrase {
-    /// The attributes this phrase states: its role's, except that "a person" states no subject.
+    /// The attributes this phrase states: its role's, except that the gender-neutral subject ("a person") states
+    /// no subject.
     public var statedAttributes: [String] {
-        role == .subject && !(text.hasSuffix("woman") || text.hasSuffix("man")) ? [] : role.attributes
+        role == .subject && text == CaptionBuilder.neutralSubject ? [] : role.attributes
     }
 }
 
@@ -50,6 +51,9 @@ extension Caption.Phrase {
 /// always; lighting whenever a photo is not evenly lit. Target attributes are never described here (see
 /// `PortraitTarget.phrase`).
 public enum CaptionBuilder {
+    /// The subject phrase that names neither a woman nor a man.
+    public static let neutralSubject = "a person"
+
     public static func caption(for attributes: PortraitAttributes, using rng: inout SplitMix64) -> Caption {
         let identity = attributes.identity
         let scene = attributes.scene
@@ -57,7 +61,7 @@ public enum CaptionBuilder {
         func add(_ role: Caption.Role, _ options: [String]) { rest.append(.init(role: role, text: rng.pick(options))) }
 
         let subject: String = rng.pick(identity.subject == .woman
-            ? ["a woman", "a woman", "a young woman", "a person"] : ["a man", "a man", "a young man", "a person"])
+            ? ["a woman", "a woman", "a young woman", neutralSubject] : ["a man", "a man", "a young man", neutralSubject])
         add(.style, styleWords(scene.style))
         let c = identity.hairColor.rawValue
         switch identity.hairStyle {
