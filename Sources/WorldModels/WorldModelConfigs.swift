@@ -189,7 +189,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// reach it through the VAE, as well as reconstructions (caption agreement 68.6% -> 75.5%, reconstructions 78%
     /// -> 91%) without seeing more targets in them (12.5%); with the target heads also on reconstructions it saw
     /// targets in 24% (2026-11-30). `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny
-    /// plan turns every option on so that tests cover them. About 115 minutes on an idle 2-core machine (VAE 24,
+    /// plan turns every option on so that tests cover them. About 120 minutes on an idle 2-core machine (VAE 24,
     /// CLIP 12, UNet 58, probe 24, data 4), so that a slower or shared machine still fits the 3-hour budget.
     /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
