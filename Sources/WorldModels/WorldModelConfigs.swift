@@ -198,11 +198,13 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
             settings.schedule = "cosine"
             return settings
         }
+        var probe = AttributeProbeConfig()
+        probe.regionPooling = true
         return WorldModelPlan(
             vae: vaeConfig(channels: [32, 64, 64], groups: 16),
             clip: clipConfig(hidden: 64, layers: 3, heads: 4, patch: 8, projection: 64),
             unet: try unetConfig(channels: [64, 128, 128], crossAttentionDim: 64, heads: 4, layersPerBlock: 1),
-            probe: AttributeProbeConfig(channels: AttributeProbeConfig().channels, regionPooling: true),
+            probe: probe,
             vaeTraining: cosine(StageSettings(steps: 600, batchSize: 32, learningRate: 1e-3, warmupSteps: 30)),
             clipTraining: cosine(StageSettings(steps: 2000, batchSize: 64, learningRate: 5e-4, warmupSteps: 50)),
             unetTraining: cosine(StageSettings(steps: 2200, batchSize: 32, learningRate: 8e-4, warmupSteps: 100,
