@@ -30,6 +30,11 @@ public struct WorldQualityReport: Codable, Sendable {
     /// generator), and on their VAE reconstructions (a perfect UNet behind this VAE). Absent in older reports.
     public var captionAgreementRendered: Double?
     public var captionAgreementReconstructed: Double?
+    /// Floors of the target rate: the probe's false targets on the same captions' renders and on their VAE
+    /// reconstructions (none of them shows a target), telling a probe that misreads blur from a UNet that draws
+    /// target-like shapes. Absent in older reports.
+    public var targetRateRendered: Double?
+    public var targetRateReconstructed: Double?
     /// The world CLIP on held-out pairs of a portrait and its counterpart (one captioned attribute changed,
     /// `WorldDataset.counterpart`): how often a caption scores its own image higher, overall and per changed
     /// attribute. Whether the text tower the UNet is conditioned on encodes each attribute. Absent in older reports.
@@ -45,6 +50,7 @@ public struct WorldQualityReport: Codable, Sendable {
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
         case captionAgreementRendered = "caption_agreement_rendered"
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
+        case targetRateRendered = "target_rate_rendered", targetRateReconstructed = "target_rate_reconstructed"
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
         case clipCounterpartPerAttribute = "clip_counterpart_per_attribute"
@@ -105,16 +111,20 @@ public enum WorldQuality {
             return (perImage, right, named)
         }
         let (perImage, right, named) = agreement(observed.attributes)
-        var targetHits: [String: Int] = [:]
-        var anyTarget = 0
-        for predicted in observed.attributes {
-            var any = false
-            for target in PortraitTarget.allCases where predicted[column[target.rawValue]!] != 0 {
-                targetHits[target.rawValue, default: 0] += 1
-                any = true
+        /// Images where the probe sees any target, and per target, as fractions of the images.
+        func targets(_ attributes: [[Int]]) -> (any: Double, perTarget: [String: Double]) {
+            var hits: [String: Int] = [:]
+            var anyTarget = 0
+            for predicted in attributes {
+                let seen = PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+                for target in seen { hits[target.rawValue, default: 0] += 1 }
+                if !seen.isEmpty { anyTarget += 1 }
             }
-            if any { anyTarget += 1 }
+            let n = Double(max(attributes.count, 1))
+            return (Double(anyTarget) / n,
+                    Dictionary(uniqueKeysWithValues: PortraitTarget.allCases.map { ($0.rawValue, Double(hits[$0.rawValue] ?? 0) / n) }))
         }
+        let generatedTargets = targets(observed.attributes)
         let renderedObserved = try evaluator.observe(rendered)
         let renderedAgainObserved = try evaluator.observe(renderedAgain)
         progress("VAE reconstructions of the \(count) rendered images")
@@ -131,13 +141,13 @@ public enum WorldQuality {
             probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
             captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
-            targetRate: Double(anyTarget) / Double(count),
-            targetRatePerTarget: Dictionary(uniqueKeysWithValues: PortraitTarget.allCases.map {
-                ($0.rawValue, Double(targetHits[$0.rawValue] ?? 0) / Double(count)) }),
+            targetRate: generatedTargets.any, targetRatePerTarget: generatedTargets.perTarget,
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
             captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),
             captionAgreementReconstructed: mean(agreement(reconstructedObserved.attributes).perImage),
+            targetRateRendered: targets(renderedObserved.attributes).any,
+            targetRateReconstructed: targets(reconstructedObserved.attributes).any,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
             sampling: sampling)
     }

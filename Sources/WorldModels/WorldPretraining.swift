@@ -157,10 +157,13 @@ public final class WorldPretraining {
         let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
         let kept = try CLIPStage.zeroUnusedTokens(clip, tokenizer: tokenizer, texts: worldTexts(examples))
         log("clip: \(kept) of \(plan.clip.textConfig.vocabSize) token embeddings in use (the others are zero)")
-        // The heads draw their initial weights after CLIP's, so a plan without them initializes CLIP as before.
-        let heads = try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: parameters)
+        // The heads draw their initial weights after CLIP's, so a plan without them (weight 0 or absent, where none
+        // are built) initializes CLIP as before.
+        let attributeWeight = plan.clipCaptionAttributes ?? 0
+        let heads = attributeWeight > 0
+            ? try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: parameters) : nil
         let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: plan.clipCounterparts ?? false,
-                              attributeHeads: heads, attributeWeight: plan.clipCaptionAttributes ?? 0)
+                              attributeHeads: heads, attributeWeight: attributeWeight)
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
         let group = min(32, plan.evaluationImages)

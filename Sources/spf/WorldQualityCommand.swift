@@ -12,7 +12,8 @@ struct WorldQualityCommand: ParsableCommand {
             On held-out draws: the probe's accuracy on rendered images of its own mixture; the original model's \
             generations for held-out pre-training captions, scored by the fraction of the attributes each caption \
             names that the probe reads as named; the fraction of those generations (captions without targets) that \
-            show any target; Frechet distances of world-CLIP image embeddings, generated vs rendered (the same \
+            show any target, next to the same on the captions' renders and their VAE reconstructions (the probe's \
+            own false targets); caption agreement on those renders and reconstructions (ceilings); Frechet distances of world-CLIP image embeddings, generated vs rendered (the same \
             captions) and rendered vs rendered (another seed). Prints JSON; --json also writes it to a file.
             """
     )

@@ -196,7 +196,8 @@ final class DemoTests: ScratchTestCase {
         sampling.steps = 2
         let report = try WorldQuality.measure(world: try TinyWorld.path(), count: 6, sampling: sampling)
         XCTAssertEqual(report.images, 6)
-        let ceilings = [try XCTUnwrap(report.captionAgreementRendered), try XCTUnwrap(report.captionAgreementReconstructed)]
+        let ceilings = [try XCTUnwrap(report.captionAgreementRendered), try XCTUnwrap(report.captionAgreementReconstructed),
+                        try XCTUnwrap(report.targetRateRendered), try XCTUnwrap(report.targetRateReconstructed)]
         for value in [report.probeAccuracy, report.probePixelAccuracy, report.captionAgreement, report.targetRate] + ceilings
             + Array(report.captionAgreementPerAttribute.values) + Array(report.targetRatePerTarget.values) {
             XCTAssert((0...1).contains(value), "\(value)")

@@ -371,4 +371,12 @@ final class WorldModelsTests: XCTestCase {
         let reread = try JSONDecoder().decode(WorldModelPlan.self, from: JSONEncoder().encode(extended))
         XCTAssertEqual(reread.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1", "stages/unet-ext2"])
     }
+
+    /// The shipped world model (models/world) was made by the standard plan: `spf world pretrain` reproduces it.
+    func testShippedWorldIsTheStandardPlan() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models/world/plan.json")
+        let shipped = try JSONDecoder().decode(WorldModelPlan.self, from: Data(contentsOf: root))
+        XCTAssertEqual(shipped, try WorldModelPlan.standard())
+    }
 }
