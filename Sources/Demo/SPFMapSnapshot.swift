@@ -108,9 +108,10 @@ public struct SPFMapSnapshot {
 
     /// `run`: a finished `method = "spf"` run (its config.json, last checkpoint and dataset). With `target`, each
     /// example's ground-truth region comes from the dataset's `labels/` (PortraitWorld sets have them).
+    /// `mapLayers`: the cross-attention layers M and the target's attention are read from (`Stage2Model`).
     public static func compute(run: String, count: Int, timestep: Int = 500, seed: UInt64 = 0,
-                               target: PortraitTarget? = nil) throws -> SPFMapSnapshot {
-        let stage2 = try Stage2Model(run: run)
+                               target: PortraitTarget? = nil, mapLayers: [String]? = nil) throws -> SPFMapSnapshot {
+        let stage2 = try Stage2Model(run: run, mapLayers: mapLayers)
         let config = stage2.config
         let records = Array(try MetadataFile.read(dataset: config.data).prefix(count))
         let images = ImageSource(config: config)
@@ -145,11 +146,15 @@ public struct SPFMapSnapshot {
         public let config: TrainingConfig
         let method: SPFMethod
 
-        public init(run: String) throws {
+        /// `mapLayers` (selectors as in `spf.sfcm_layers`: "1/2", "all" or a layer name ending in .attn2) replaces the
+        /// run's `sfcm_layers` for the maps only: the weights are the run's either way, so one finished run can be
+        /// inspected level by level (which layers put the target's attention where M is).
+        public init(run: String, mapLayers: [String]? = nil) throws {
             let folder = RunFolder(path: run)
             var config = try ConfigResolution.resolveResumed(savedConfig: folder.file("config.json"), overrides: [])
             guard config.method == .spf else { throw DemoError("\(run): a \(config.method.rawValue) run; the maps need an SPF run") }
             config.initFrom = run  // the run's own final weights, loaded as stage 2 would load stage 1's
+            if let mapLayers { config.spf.sfcmLayers = mapLayers }
             self.config = config
             method = try SPFMethod(models: TrainingModels.load(config), config: config)
         }

@@ -35,6 +35,11 @@ struct CompareCommand: ParsableCommand {
     var spfRun: String?
     @Option(help: "With --run: the timestep the maps are computed at.")
     var mapTimestep = 500
+    @Option(help: """
+        With --run: comma-separated cross-attention layers the maps read ("1/2", "all", or a layer name ending in \
+        .attn2); default: the run's spf.sfcm_layers.
+        """)
+    var mapLayers: String?
     @Option(help: "LoRA scale.")
     var loraScale = 1.0
     @Option(help: "For single-file models: a tokenizer folder or bpe_simple_vocab_16e6.txt.gz.")
@@ -57,6 +62,20 @@ struct CompareCommand: ParsableCommand {
     var out: String
     @OptionGroup var runtime: RuntimeOptions
 
+    /// --map-layers as selectors (nil: the run's own sfcm_layers); an empty entry is an error here, an unknown
+    /// layer one from the UNet that names it.
+    var mapLayerList: [String]? {
+        get throws {
+            guard let mapLayers else { return nil }
+            let list = mapLayers.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !list.contains(where: \.isEmpty) else { throw InputError("--map-layers: '\(mapLayers)' has an empty entry") }
+            return list
+        }
+    }
+
+    /// How the PNG's columns text names the map layers (only when --map-layers chose them).
+    var layersNote: String { mapLayers.map { " on \($0)" } ?? "" }
+
     func run() throws {
         try runtime.apply()
         if spfRun != nil {
@@ -65,6 +84,7 @@ struct CompareCommand: ParsableCommand {
             }
             guard (0..<1000).contains(mapTimestep) else { throw InputError("--map-timestep must be in 0...999") }
         } else {
+            guard mapLayers == nil else { throw InputError("--map-layers needs --run (the maps come from an SPF run)") }
             guard original != nil else { throw InputError("give --original (with --customized or --lora), or --run") }
             guard (customized == nil) != (lora == nil) else { throw InputError("give either --customized or --lora") }
         }
@@ -83,7 +103,7 @@ struct CompareCommand: ParsableCommand {
 
         // An SPF run's stage-2 model is the customized model and, through its reference path, the original:
         // one load (SD 1.5 size: one UNet in memory instead of three).
-        let stage2 = try spfRun.map { try SPFMapSnapshot.Stage2Model(run: $0) }
+        let stage2 = try spfRun.map { try SPFMapSnapshot.Stage2Model(run: $0, mapLayers: mapLayerList) }
         stage2?.setLoRAStrength(loraScale)
         let models = try modelSources()
         let loaded = stage2 == nil ? try loadModels(models) : nil
@@ -124,7 +144,7 @@ struct CompareCommand: ParsableCommand {
                 ("base", caption.base), ("full", caption.fullText), ("target", caption.target),
                 ("seeds", seedList.map(String.init).joined(separator: ",")),
                 ("columns", "original on base | customized on full text | customized on base"
-                    + (stage2 == nil ? "" : " | SFCM M at t=\(mapTimestep) | target attention at t=\(mapTimestep)")),
+                    + (stage2 == nil ? "" : " | SFCM M at t=\(mapTimestep)\(layersNote) | target attention at t=\(mapTimestep)\(layersNote)")),
                 ("original", models.original), ("customized", models.customizedName),
             ]
             try PNGWriter.write(try ImageGrid.make(rows), text: text, to: path)

@@ -78,6 +78,39 @@ final class CompareCommandTests: ThreadScopedTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/bad"))
     }
 
+    /// `--map-layers` reads the maps from other layers of the same run: the images are the same, the map columns
+    /// differ; a layer the UNet does not have is an error that names it, and nothing is written.
+    func testMapLayersChooseWhereTheMapsAreRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spf-compare-layers-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try Self.trainSPFRun(in: folder)
+        let prompts = folder + "/prompts.txt"
+        try "a man, a photo\n".write(toFile: prompts, atomically: true, encoding: .utf8)
+        func arguments(_ out: String) -> [String] {
+            ["--run", run, "--prompts", prompts, "--target", "with a red hat", "--seeds", "3", "--steps", "2",
+             "--size", "16", "--out", out, "--threads", "1"]
+        }
+        try CompareCommand.parse(arguments(folder + "/default")).run()
+        try CompareCommand.parse(arguments(folder + "/coarse") + ["--map-layers", "1/2"]).run()
+        let standard = try ImageFile.read(path: folder + "/default/compare-0.png")
+        let coarse = try ImageFile.read(path: folder + "/coarse/compare-0.png")
+        for column in 0..<3 { XCTAssertEqual(Self.cell(standard, column: column), Self.cell(coarse, column: column), "column \(column)") }
+        XCTAssertNotEqual(Self.cell(standard, column: 4), Self.cell(coarse, column: 4), "the target's attention read at 1/2")
+        let text = Dictionary(uniqueKeysWithValues: try PNGReader.text(folder + "/coarse/compare-0.png").map { ($0.key, $0.value) })
+        XCTAssertEqual(text["columns"]?.contains("SFCM M at t=500 on 1/2 | target attention at t=500 on 1/2"), true, text["columns"] ?? "")
+        for (layers, message) in [("1/64", "\"1/64\" matches no cross-attention layer"), ("1/2,", "--map-layers: '1/2,' has an empty entry"),
+                                  ("mid.attn", "expected \"all\", \"1/N\" or a layer name ending in .attn2")] {
+            let bad = folder + "/bad"
+            XCTAssertThrowsError(try CompareCommand.parse(arguments(bad) + ["--map-layers", layers]).run()) {
+                XCTAssert("\($0)".contains(message), "\($0)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: bad + "/compare-0.png"), layers)
+        }
+        let withoutRun = try CompareCommand.parse(["--original", Self.model, "--customized", run + "/model", "--prompts", prompts,
+                                                   "--target", "x", "--out", folder + "/bad", "--map-layers", "1/2"])
+        XCTAssertThrowsError(try withoutRun.run()) { XCTAssert("\($0)".contains("--map-layers needs --run"), "\($0)") }
+    }
+
     /// A 3-step SPF run (stage 1 one step) on two 16x16 images of the tiny model, in `folder`/run.
     static func trainSPFRun(in folder: String, settings: [String] = []) throws -> String {
         let data = folder + "/data"
