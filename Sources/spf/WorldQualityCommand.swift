@@ -13,8 +13,9 @@ struct WorldQualityCommand: ParsableCommand {
             generations for held-out pre-training captions, scored by the fraction of the attributes each caption \
             names that the probe reads as named; the fraction of those generations (captions without targets) that \
             show any target, next to the same on the captions' renders and their VAE reconstructions (the probe's \
-            own false targets); caption agreement on those renders and reconstructions (ceilings); Frechet distances of world-CLIP image embeddings, generated vs rendered (the same \
-            captions) and rendered vs rendered (another seed). Prints JSON; --json also writes it to a file.
+            own false targets); caption agreement on those renders and reconstructions (ceilings); Frechet \
+            distances of world-CLIP image embeddings, generated vs rendered (the same captions) and rendered vs \
+            rendered (another seed). Prints JSON; --json also writes it to a file.
             """
     )
 

@@ -104,7 +104,7 @@ final class CompareCommandTests: ThreadScopedTestCase {
             XCTAssertThrowsError(try CompareCommand.parse(arguments(bad) + ["--map-layers", layers]).run()) {
                 XCTAssert("\($0)".contains(message), "\($0)")
             }
-            XCTAssertFalse(FileManager.default.fileExists(atPath: bad + "/compare-0.png"), layers)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: bad), layers)
         }
         let withoutRun = try CompareCommand.parse(["--original", Self.model, "--customized", run + "/model", "--prompts", prompts,
                                                    "--target", "x", "--out", folder + "/bad", "--map-layers", "1/2"])
