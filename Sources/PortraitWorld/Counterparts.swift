@@ -12,6 +12,12 @@ public struct Counterpart: Sendable {
     public var changed: String
     public var attributes: PortraitAttributes
     public var caption: Caption
+
+    public init(changed: String, attributes: PortraitAttributes, caption: Caption) {
+        self.changed = changed
+        self.attributes = attributes
+        self.caption = caption
+    }
 }
 
 extension WorldDataset {

@@ -96,4 +96,13 @@ public enum PortraitTarget: String, CaseIterable, Codable, Sendable {
             return ("a pencil sketch", phrase)
         }
     }
+
+    /// `base` with this target named as the fine-tuning sets name it (`split`; `MetadataRow.fullText`): the target
+    /// phrase appended in add mode, put in place of the phrase it replaces in replace mode, with role `.target`.
+    public func caption(base: Caption, attributes: PortraitAttributes) throws -> Caption {
+        let (target, replaces) = try split(base: base, attributes: attributes)
+        let phrase = Caption.Phrase(role: .target, text: target)
+        guard let replaces else { return Caption(phrases: base.phrases + [phrase]) }
+        return Caption(phrases: base.phrases.map { $0.text == replaces ? phrase : $0 })
+    }
 }

@@ -79,16 +79,44 @@ public struct RenderedExamples: Sendable {
         return try dataset.counterpart(index % WorldDataset.maxCount)
     }
 
+    /// A target pair for CLIP (pre-training stream only): example `index` with one target that applies to it
+    /// switched on (a target drawn uniformly from the index's own stream; hats in any colour) and captioned as the
+    /// fine-tuning sets caption it (`PortraitTarget.caption`), and as its counterpart the example itself, with
+    /// `changed` the target's name. Real CLIP knows "sunglasses"; a world CLIP that never read a target word
+    /// gives the UNet nothing to attend to when a fine-tuning caption names it. Only CLIP trains on these: the
+    /// UNet's pre-training data stays target-free (docs/decisions.md).
+    public func targetPair(_ index: Int) throws -> (example: (attributes: PortraitAttributes, caption: Caption), counterpart: Counterpart) {
+        guard kind == .pretraining else { throw WorldError("target pairs are drawn from the pre-training stream only") }
+        let plain = try example(index)
+        var rng = SplitMix64(seed: seed ^ 0x7A26_E7BA_1250_0000, stream: UInt64(index % WorldDataset.maxCount))
+        let target = rng.pick(PortraitTarget.allCases.filter { $0.canApply(to: plain.attributes) })
+        var attributes = target.applied(to: plain.attributes)
+        if target == .hat { attributes.targets.hat = rng.pick(HatColor.allCases) }
+        let caption = try target.caption(base: plain.caption, attributes: attributes)
+        return ((attributes, caption), Counterpart(changed: target.rawValue, attributes: plain.attributes, caption: plain.caption))
+    }
+
+    /// Whether pair `index` of a CLIP batch is a target pair, with odds `share` (a draw of the index's own stream).
+    public func isTargetPair(_ index: Int, share: Double) -> Bool {
+        guard share > 0 else { return false }
+        var rng = SplitMix64(seed: seed ^ 0x7A26_E7BA_5EA2_0000, stream: UInt64(index % WorldDataset.maxCount))
+        return Double(rng.next() >> 11) / Double(1 << 53) < share
+    }
+
     public func batch(_ indices: [Int], labels: Bool = false) throws -> RenderedBatch {
         try render(indices.map { try example($0) }, labels: labels)
     }
 
     /// The examples [indices] followed by their counterparts: a CLIP batch in which every portrait has a hard
-    /// negative that differs in one captioned attribute.
-    public func batchWithCounterparts(_ indices: [Int]) throws -> (batch: RenderedBatch, changed: [String]) {
-        let counterparts = try indices.map { try counterpart($0) }
-        let items = try indices.map { try example($0) } + counterparts.map { ($0.attributes, $0.caption) }
-        return (try render(items), counterparts.map(\.changed))
+    /// negative that differs in one captioned attribute. With `targetShare` > 0, that share of the pairs
+    /// (`isTargetPair`) are target pairs instead (`targetPair`: the portrait with a target, then without it).
+    public func batchWithCounterparts(_ indices: [Int], targetShare: Double = 0) throws -> (batch: RenderedBatch, changed: [String]) {
+        let pairs: [(example: (attributes: PortraitAttributes, caption: Caption), counterpart: Counterpart)] = try indices.map {
+            if isTargetPair($0, share: targetShare) { return try targetPair($0) }
+            return (try example($0), try counterpart($0))
+        }
+        let items = pairs.map { $0.example } + pairs.map { ($0.counterpart.attributes, $0.counterpart.caption) }
+        return (try render(items), pairs.map { $0.counterpart.changed })
     }
 
     /// Renders (attributes, caption) items into one batch.

@@ -76,17 +76,20 @@ public final class CLIPStage: WorldStage {
     /// Each batch is B/2 examples and their counterparts (`RenderedExamples.batchWithCounterparts`) instead of
     /// B examples: hard negatives that differ in one captioned attribute.
     public let counterparts: Bool
+    /// With counterparts: the share of each batch's pairs that are target pairs (`RenderedExamples.targetPair`).
+    public let targetShare: Double
     /// With a weight > 0, the loss adds weight x the caption attribute heads' cross-entropy on the text
     /// tower's hidden states (`CaptionAttributeHeads`; trained here, not saved with CLIP).
     public let attributeHeads: CaptionAttributeHeads?
     public let attributeWeight: Double
 
     public init(clip: CLIPModel, tokenizer: CLIPTokenizer, examples: RenderedExamples, counterparts: Bool = false,
-                attributeHeads: CaptionAttributeHeads? = nil, attributeWeight: Double = 0) {
+                targetShare: Double = 0, attributeHeads: CaptionAttributeHeads? = nil, attributeWeight: Double = 0) {
         self.clip = clip
         self.tokenizer = tokenizer
         self.examples = examples
         self.counterparts = counterparts
+        self.targetShare = targetShare
         self.attributeHeads = attributeWeight > 0 ? attributeHeads : nil
         self.attributeWeight = attributeWeight
         preprocessing = CLIPImagePreprocessing(clip.config.visionConfig)
@@ -113,7 +116,7 @@ public final class CLIPStage: WorldStage {
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = counterparts
-            ? try examples.batchWithCounterparts(Array(indices.prefix(max(1, indices.count / 2)))).batch
+            ? try examples.batchWithCounterparts(Array(indices.prefix(max(1, indices.count / 2))), targetShare: targetShare).batch
             : try examples.batch(indices)
         let (logits, text, prompts) = try forward(batch)
         let n = logits.shape[0]
@@ -167,16 +170,17 @@ public final class CLIPStage: WorldStage {
 
     /// How often a caption scores its own image above its counterpart's image, over `indices` of `source` and
     /// their counterparts (both members of each pair are asked), overall and per changed attribute: whether
-    /// the text tower encodes each attribute at all, which random-batch retrieval cannot tell.
-    public func counterpartAccuracy(_ indices: Range<Int>, of source: RenderedExamples,
-                                    batchSize: Int = 32) throws -> (overall: Double, perAttribute: [String: Double]) {
+    /// the text tower encodes each attribute at all, which random-batch retrieval cannot tell. `targetShare` 1
+    /// asks target pairs only (`RenderedExamples.targetPair`): whether it reads each target's words.
+    public func counterpartAccuracy(_ indices: Range<Int>, of source: RenderedExamples, batchSize: Int = 32,
+                                    targetShare: Double = 0) throws -> (overall: Double, perAttribute: [String: Double]) {
         try Tensor.withNoGrad {
             var correct: [String: Int] = [:]
             var total: [String: Int] = [:]
             var start = indices.lowerBound
             while start < indices.upperBound {
                 let anchors = Array(start..<min(start + batchSize, indices.upperBound))
-                let (batch, changed) = try source.batchWithCounterparts(anchors)
+                let (batch, changed) = try source.batchWithCounterparts(anchors, targetShare: targetShare)
                 let n = anchors.count
                 let logits = try self.logits(batch).toArray(Float.self)
                 let width = 2 * n

@@ -109,6 +109,11 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// one captioned attribute changed) instead of B random examples, so that the text tower must encode every
     /// captioned attribute. Absent (nil) in plans made before it: random batches.
     public var clipCounterparts: Bool?
+    /// With `clip_counterparts`: the share of CLIP's pairs that are a portrait with one target, captioned with
+    /// it, and the same portrait without it (`RenderedExamples.targetPair`), so that the text tower knows the
+    /// target words before a fine-tuning caption uses them, as real CLIP does. The UNet's data stays
+    /// target-free. Absent, nil or 0: CLIP never reads a target word.
+    public var clipTargetPairs: Double?
     /// Weight of the caption attribute heads' loss in the CLIP stage (`CaptionAttributeHeads`: every caption
     /// phrase's token states predict the attributes it states), so that the text tower separates words the
     /// vision tower cannot teach it (hair style, face shape, subject). Absent, nil or 0: contrastive loss only.
@@ -133,6 +138,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
         case probeReconstructionTargets = "probe_reconstruction_targets"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
+        case clipTargetPairs = "clip_target_pairs"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -235,6 +241,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         plan.evaluationImages = 8
         plan.clipCounterparts = true
         plan.clipCaptionAttributes = 1
+        plan.clipTargetPairs = 0.5
         plan.unetSNRGamma = 5
         plan.probeReconstructionTargets = false
         return plan

@@ -145,12 +145,19 @@ public final class WorldPretraining {
         return (true, step)
     }
 
-    /// Texts whose tokens keep their embedding rows: pre-training captions and every target word.
+    /// Texts whose tokens keep their embedding rows: pre-training captions, every target word and, with target
+    /// pairs, their captions (the targets' phrases: "wearing", ...).
     func worldTexts(_ examples: RenderedExamples) throws -> [String] {
-        try (0..<(plan.evaluationImages < 64 ? 200 : 2000)).map { try examples.example($0).caption.text } + PortraitTarget.allCases.flatMap(\.words) + [""]
+        let count = plan.evaluationImages < 64 ? 200 : 2000
+        let targetCaptions = (plan.clipTargetPairs ?? 0) > 0 ? try (0..<count).map { try examples.targetPair($0).example.caption.text } : []
+        return try (0..<count).map { try examples.example($0).caption.text } + PortraitTarget.allCases.flatMap(\.words) + [""] + targetCaptions
     }
 
     func trainCLIP() throws -> (finished: Bool, step: Int) {
+        let counterparts = plan.clipCounterparts ?? false
+        let targetShare = plan.clipTargetPairs ?? 0
+        guard (0...1).contains(targetShare) else { throw WorldError("\(path("plan.json")): clip_target_pairs \(targetShare) is not a share in [0, 1]") }
+        guard targetShare == 0 || counterparts else { throw WorldError("\(path("plan.json")): clip_target_pairs needs clip_counterparts") }
         let parameters = try factory(.clip)
         let clip = try CLIPModel(plan.clip, factory: parameters)
         let tokenizer = try tokenizer()
@@ -162,8 +169,8 @@ public final class WorldPretraining {
         let attributeWeight = plan.clipCaptionAttributes ?? 0
         let heads = attributeWeight > 0
             ? try CaptionAttributeHeads(hidden: plan.clip.textConfig.hiddenSize, factory: parameters) : nil
-        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: plan.clipCounterparts ?? false,
-                              attributeHeads: heads, attributeWeight: attributeWeight)
+        let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: counterparts,
+                              targetShare: targetShare, attributeHeads: heads, attributeWeight: attributeWeight)
         let (finished, step) = try runLoop(stage, .clip, plan.clipTraining)
         guard finished else { return (false, step) }
         let group = min(32, plan.evaluationImages)
@@ -173,13 +180,17 @@ public final class WorldPretraining {
         var summary = ["retrieval_top1_held_out": accuracy, "retrieval_group": Double(group),
                        "counterpart_accuracy_held_out": pairs.overall]
             .merging(pairs.perAttribute.map { ("counterpart_accuracy_" + $0.key, $0.value) }) { a, _ in a }
+        // Whether the text tower reads the target words: at chance (0.5) for a CLIP that never saw them.
+        let targets = try stage.counterpartAccuracy(0..<plan.evaluationImages, of: heldOut, batchSize: group, targetShare: 1)
+        summary["target_pair_accuracy_held_out"] = targets.overall
+        summary.merge(targets.perAttribute.map { ("target_pair_accuracy_" + $0.key, $0.value) }) { a, _ in a }
         if let stated = try stage.captionAttributeAccuracy(0..<plan.evaluationImages, of: heldOut) {
             summary["caption_attribute_accuracy_held_out"] = stated
         }
         try writeSummary(.clip, summary)
         try SafeTensors.save(clip.stateDict(), metadata: ["format": "pt"], to: finalWeights(.clip))
-        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%; own image above its counterpart: %.1f%%",
-                   group, 100 * accuracy, 100 * pairs.overall))
+        log(String(format: "clip: held-out caption->image top-1 among %d: %.1f%%; own image above its counterpart: %.1f%%; "
+                   + "with or without the target: %.1f%%", group, 100 * accuracy, 100 * pairs.overall, 100 * targets.overall))
         return (true, step)
     }
 

@@ -104,6 +104,76 @@ final class WorldModelsTests: XCTestCase {
             "face_shape", "clothing", "clothing_color", "background", "background_color", "color_binding"]))
     }
 
+    /// Target pairs: a pre-training portrait with one target, captioned exactly as that target's fine-tuning set
+    /// captions it, against the same portrait without it. Every target occurs, the share of pairs follows the
+    /// plan's odds, and only with them does a CLIP batch give the target words' embedding rows a gradient.
+    func testCLIPTargetPairsTeachTheTargetWords() throws {
+        let examples = try RenderedExamples(kind: .pretraining, seed: 0)
+        var seen = Set<PortraitTarget>()
+        for index in 0..<120 {
+            let (example, counterpart) = try examples.targetPair(index)
+            let plain = try examples.example(index)
+            let on = PortraitTarget.allCases.filter { $0.isOn(in: example.attributes.targets) }
+            XCTAssertEqual(on.count, 1)
+            let target = try XCTUnwrap(on.first)
+            seen.insert(target)
+            XCTAssertEqual(counterpart.changed, target.rawValue)
+            XCTAssertEqual(counterpart.attributes, plain.attributes)
+            XCTAssertEqual(counterpart.caption, plain.caption)
+            XCTAssertEqual(example.attributes.withoutTargets, plain.attributes.withoutTargets)
+            let split = try target.split(base: plain.caption, attributes: example.attributes)
+            let expected = split.replaces.map { plain.caption.text.replacingOccurrences(of: $0, with: split.target) }
+                ?? plain.caption.text + ", " + split.target
+            XCTAssertEqual(example.caption.text, expected, "captioned as the fine-tuning sets caption \(target)")
+            XCTAssertEqual(example.caption.phrases.filter { $0.role == .target }.map(\.text), [split.target])
+        }
+        XCTAssertEqual(seen, Set(PortraitTarget.allCases))
+        XCTAssertThrowsError(try RenderedExamples(kind: .probe, seed: 0).targetPair(0), "pre-training stream only")
+        // The fine-tuning sets' own rows read the same as `PortraitTarget.caption`.
+        for target in PortraitTarget.allCases {
+            let set = try WorldDataset(kind: .finetune, target: target, count: 3, seed: 5)
+            for k in 0..<3 {
+                let e = try set.example(k)
+                XCTAssertEqual(try target.caption(base: e.caption, attributes: e.attributes).text, e.row.fullText)
+            }
+        }
+
+        let drawn = (0..<400).filter { examples.isTargetPair($0, share: 0.5) }.count
+        XCTAssert((160...240).contains(drawn), "\(drawn) of 400 at odds 1/2")
+        XCTAssertFalse((0..<400).contains { examples.isTargetPair($0, share: 0) })
+        XCTAssert((0..<400).allSatisfy { examples.isTargetPair($0, share: 1) })
+        let (batch, changed) = try examples.batchWithCounterparts([0, 1, 2], targetShare: 1)
+        XCTAssertEqual(batch.pixels.shape, [6, 3, 64, 64])
+        for k in 0..<3 {
+            let (example, counterpart) = try examples.targetPair(k)
+            XCTAssertEqual(batch.captions[k], example.caption.text)
+            XCTAssertEqual(batch.captions[k + 3], counterpart.caption.text)
+            XCTAssertEqual(changed[k], counterpart.changed)
+        }
+
+        let plan = try WorldModelPlan.tiny()
+        XCTAssertEqual(plan.clipTargetPairs, 0.5)
+        let tokenizer = try CLIPTokenizer(openCLIPVocabulary: clipVocabulary())
+        // Every token of the target words (between <|startoftext|> and <|endoftext|>).
+        let targetRows = PortraitTarget.allCases.flatMap(\.words).flatMap { word in
+            tokenizer(word, maxLength: 77).dropFirst().prefix { $0 != 49407 }
+        }
+        XCTAssertGreaterThanOrEqual(targetRows.count, 9)
+        /// The largest gradient norm among the target words' embedding rows after one batch's loss.
+        func targetRowGradient(share: Double) throws -> Float {
+            let clip = try CLIPModel(plan.clip, factory: ParameterFactory(generator: Generator(seed: 2)))
+            let weight = clip.textModel.embeddings.tokenEmbedding.weight
+            try weight.setRequiresGrad(true)
+            let stage = CLIPStage(clip: clip, tokenizer: tokenizer, examples: examples, counterparts: true, targetShare: share)
+            try stage.loss(examples: 0..<16, generator: Generator(seed: 1)).loss.backward()
+            let grad = try XCTUnwrap(try weight.grad())
+            let rows = try grad.indexSelect(dim: 0, index: Tensor(targetRows.map(Int64.init), shape: [targetRows.count]))
+            return Float(try rows.abs().amax().item())
+        }
+        XCTAssertEqual(try targetRowGradient(share: 0), 0, "no target word in a batch without target pairs")
+        XCTAssertGreaterThan(try targetRowGradient(share: 1), 0)
+    }
+
     /// The caption attribute heads read each phrase's token states: trained with the text tower on a few
     /// captions, they name the attributes those captions state (every wording of hair style included), and in
     /// the CLIP stage their term joins the contrastive loss, which still falls.
@@ -341,6 +411,8 @@ final class WorldModelsTests: XCTestCase {
         let clipSummary = try JSONDecoder().decode([String: Double].self,
                                                    from: Data(contentsOf: URL(fileURLWithPath: out + "/run/stages/clip/summary.json")))
         XCTAssertNotNil(clipSummary["counterpart_accuracy_held_out"])
+        XCTAssertNotNil(clipSummary["target_pair_accuracy_held_out"])
+        XCTAssert(clipSummary.keys.contains { $0.hasPrefix("target_pair_accuracy_") && $0 != "target_pair_accuracy_held_out" })
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/run/manifest.json"))
 
         // --extend-unet: a second phase from the trained UNet; the pipeline then ships the new phase's weights.
@@ -370,6 +442,23 @@ final class WorldModelsTests: XCTestCase {
         extended.unetExtensions = [old.unetTraining, old.unetTraining]
         let reread = try JSONDecoder().decode(WorldModelPlan.self, from: JSONEncoder().encode(extended))
         XCTAssertEqual(reread.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1", "stages/unet-ext2"])
+    }
+
+    /// A plan whose target pairs cannot be drawn (no counterpart batches, or not a share) is refused before CLIP
+    /// trains, naming the field.
+    func testCLIPTargetPairsNeedCounterpartsAndAShare() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("target-pairs")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for (counterparts, share) in [(false, 0.5), (true, 1.5), (true, -0.1)] {
+            var plan = try WorldModelPlan.tiny(steps: 1)
+            plan.clipCounterparts = counterparts
+            plan.clipTargetPairs = share
+            let run = try WorldPretraining(out: out + "/run\(share)", plan: plan, resume: false, vocabulary: vocabulary)
+            XCTAssertThrowsError(try run.run([.clip])) { XCTAssert("\($0)".contains("clip_target_pairs"), "\($0)") }
+            XCTAssertFalse(run.isFinished(.clip))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run\(share)/stages/clip"))
+        }
     }
 
     /// The shipped world model (models/world) was made by the standard plan: `spf world pretrain` reproduces it.
