@@ -40,6 +40,11 @@ public struct WorldQualityReport: Codable, Sendable {
     /// attribute. Whether the text tower the UNet is conditioned on encodes each attribute. Absent in older reports.
     public var clipCounterpartAccuracy: Double?
     public var clipCounterpartPerAttribute: [String: Double]?
+    /// The same on target pairs (`RenderedExamples.targetPair`: the portrait with one target, captioned with it,
+    /// and without it): whether the text tower reads the target words; chance (0.5) for a CLIP that never saw
+    /// them. Absent in older reports.
+    public var clipTargetPairAccuracy: Double?
+    public var clipTargetPairPerTarget: [String: Double]?
     public var sampling: SamplingSettings
 
     enum CodingKeys: String, CodingKey {
@@ -54,6 +59,7 @@ public struct WorldQualityReport: Codable, Sendable {
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
         case clipCounterpartPerAttribute = "clip_counterpart_per_attribute"
+        case clipTargetPairAccuracy = "clip_target_pair_accuracy", clipTargetPairPerTarget = "clip_target_pair_per_target"
     }
 }
 
@@ -72,10 +78,11 @@ public enum WorldQuality {
         let probeExamples = try RenderedExamples(kind: .probe, seed: 0).heldOut()
         let accuracy = try ProbeAccuracy.measure(evaluator.probe, on: probeExamples, 0..<count)
 
-        progress("CLIP on \(count) held-out portraits and their counterparts")
+        progress("CLIP on \(count) held-out portraits, their counterparts and target pairs")
         let heldOut = try RenderedExamples(kind: .pretraining, seed: captionSeed)
-        let counterparts = try CLIPStage(clip: evaluator.clip, tokenizer: evaluator.tokenizer, examples: heldOut)
-            .counterpartAccuracy(0..<count, of: heldOut)
+        let clipStage = CLIPStage(clip: evaluator.clip, tokenizer: evaluator.tokenizer, examples: heldOut)
+        let counterparts = try clipStage.counterpartAccuracy(0..<count, of: heldOut)
+        let targetPairs = try clipStage.counterpartAccuracy(0..<count, of: heldOut, targetShare: 1)
 
         let dataset = try WorldDataset(kind: .pretrain, count: count, seed: captionSeed)
         let examples = try (0..<count).map { try dataset.example($0) }
@@ -149,6 +156,7 @@ public enum WorldQuality {
             targetRateRendered: targets(renderedObserved.attributes).any,
             targetRateReconstructed: targets(reconstructedObserved.attributes).any,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
+            clipTargetPairAccuracy: targetPairs.overall, clipTargetPairPerTarget: targetPairs.perAttribute,
             sampling: sampling)
     }
 }

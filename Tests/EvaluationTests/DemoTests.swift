@@ -203,6 +203,10 @@ final class DemoTests: ScratchTestCase {
             XCTAssert((0...1).contains(value), "\(value)")
         }
         XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
+        let targetPairs = try XCTUnwrap(report.clipTargetPairPerTarget)
+        XCTAssertFalse(targetPairs.isEmpty)
+        XCTAssert(Set(targetPairs.keys).isSubset(of: Set(PortraitTarget.allCases.map(\.rawValue))))
+        XCTAssert((0...1).contains(try XCTUnwrap(report.clipTargetPairAccuracy)))
         XCTAssertTrue(report.captionAgreementPerAttribute.keys.contains("subject"), "captions that say a woman or a man state the subject")
         XCTAssertGreaterThanOrEqual(report.frechetRenderedVsRendered, 0)
     }
