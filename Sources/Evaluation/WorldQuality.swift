@@ -63,6 +63,30 @@ public struct WorldQualityReport: Codable, Sendable {
     }
 }
 
+/// A generation from a caption without targets in which the probe sees a target: what `spf world quality
+/// --samples` shows, to tell a UNet that draws target-like shapes from a probe that misreads.
+public struct FlaggedGeneration: Sendable {
+    /// Index of the held-out draw (its caption's row and its sampling seed).
+    public var index: Int
+    public var caption: String
+    /// The targets the probe reads, in `PortraitTarget` order.
+    public var targets: [String]
+    /// The caption's render (what a perfect generator would draw) and the generation.
+    public var rendered: RGBImage
+    public var generated: RGBImage
+    /// The probe's segmentation of the generation: per pixel, whether it is labelled as any target.
+    public var targetPixels: [Bool]
+
+    public init(index: Int, caption: String, targets: [String], rendered: RGBImage, generated: RGBImage, targetPixels: [Bool]) {
+        self.index = index
+        self.caption = caption
+        self.targets = targets
+        self.rendered = rendered
+        self.generated = generated
+        self.targetPixels = targetPixels
+    }
+}
+
 public enum WorldQuality {
     /// Held-out seeds (no pretraining stage draws from them).
     public static let captionSeed: UInt64 = 0x0051_5541_4C00_0001
@@ -70,6 +94,14 @@ public enum WorldQuality {
 
     public static func measure(world: String, count: Int, sampling: SamplingSettings,
                                progress: (String) -> Void = { _ in }) throws -> WorldQualityReport {
+        try measureWithFlagged(world: world, count: count, sampling: sampling, progress: progress).report
+    }
+
+    /// `measure`, and the generations in which the probe sees a target (their count over `count` is the target rate).
+    public static func measureWithFlagged(world: String, count: Int, sampling: SamplingSettings,
+                                          progress: (String) -> Void = { _ in }) throws
+        -> (report: WorldQualityReport, flagged: [FlaggedGeneration])
+    {
         let evaluator = try WorldEvaluator(world: world)
         let pipeline = try StableDiffusionPipeline.load(path: (world as NSString).appendingPathComponent("pipeline"))
         let column = Dictionary(uniqueKeysWithValues: AttributeClass.all.enumerated().map { ($0.element.name, $0.offset) })
@@ -143,7 +175,16 @@ public enum WorldQuality {
         }
         let reconstructedObserved = try evaluator.observe(Tensor.cat(reconstructed, dim: 0))
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
-        return WorldQualityReport(
+        let targetLabels = Set(PortraitLabel.allCases.filter { $0.rawValue >= PortraitLabel.hat.rawValue }.map(\.rawValue))
+        let flagged = try observed.attributes.enumerated().compactMap { i, predicted -> FlaggedGeneration? in
+            let seen = PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+            guard !seen.isEmpty else { return nil }
+            return FlaggedGeneration(index: i, caption: examples[i].caption.text, targets: seen.map(\.rawValue),
+                                     rendered: try RGBImage(tensor: rendered.select(dim: 0, index: i)),
+                                     generated: try RGBImage(tensor: generated.select(dim: 0, index: i)),
+                                     targetPixels: observed.labels[i].map { targetLabels.contains($0) })
+        }
+        let report = WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
             probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
@@ -158,5 +199,6 @@ public enum WorldQuality {
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
             clipTargetPairAccuracy: targetPairs.overall, clipTargetPairPerTarget: targetPairs.perAttribute,
             sampling: sampling)
+        return (report, flagged)
     }
 }

@@ -194,8 +194,22 @@ final class DemoTests: ScratchTestCase {
     func testWorldQualityReportOnTinyWorld() throws {
         var sampling = SamplingSettings()
         sampling.steps = 2
-        let report = try WorldQuality.measure(world: try TinyWorld.path(), count: 6, sampling: sampling)
+        let (report, flagged) = try WorldQuality.measureWithFlagged(world: try TinyWorld.path(), count: 6, sampling: sampling)
         XCTAssertEqual(report.images, 6)
+        // The flagged generations are exactly the ones the target rate counts, with what the probe read.
+        XCTAssertEqual(Double(flagged.count) / 6, report.targetRate, accuracy: 1e-12)
+        XCTAssertEqual(flagged.map(\.index), flagged.map(\.index).sorted())
+        for generation in flagged {
+            XCTAssertFalse(generation.targets.isEmpty)
+            XCTAssertEqual(generation.targetPixels.count, generation.generated.width * generation.generated.height)
+            XCTAssertEqual(generation.rendered.width, generation.generated.width)
+        }
+        if !flagged.isEmpty {
+            let sheet = try FlaggedGeneration.sheet(flagged, columns: 4, scale: 2)
+            let cell = 2 * flagged[0].generated.width
+            XCTAssertEqual(sheet.width, min(4, flagged.count) * (cell + 2) + 2)
+            XCTAssertEqual(sheet.height, 3 * ((flagged.count + 3) / 4) * (cell + 2) + 2)
+        }
         let ceilings = [try XCTUnwrap(report.captionAgreementRendered), try XCTUnwrap(report.captionAgreementReconstructed),
                         try XCTUnwrap(report.targetRateRendered), try XCTUnwrap(report.targetRateReconstructed)]
         for value in [report.probeAccuracy, report.probePixelAccuracy, report.captionAgreement, report.targetRate] + ceilings

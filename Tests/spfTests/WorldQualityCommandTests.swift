@@ -1,0 +1,47 @@
+import Evaluation
+import Foundation
+import Imaging
+import XCTest
+
+@testable import spf
+
+/// `spf world quality --samples`: checked before any model loads, and written whole.
+final class WorldQualityCommandTests: XCTestCase {
+    var directory: String!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("spf-quality-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testSamplesFolderIsCheckedBeforeTheWorldLoads() throws {
+        let file = directory + "/file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        var command = try WorldQualityCommand.parseAsRoot(["--world", directory + "/nowhere", "--samples", file, "--threads", "1"])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--samples \(file): exists and is not a folder"), "\($0)") }
+    }
+
+    func testSamplesAreASheetAndOneLinePerGeneration() throws {
+        let image = try RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 90, count: 48))
+        let flagged = (0..<2).map {
+            FlaggedGeneration(index: 3 * $0, caption: "a man, with a red/brown background", targets: ["beard", "hat"],
+                              rendered: image, generated: image, targetPixels: [Bool](repeating: $0 == 1, count: 16))
+        }
+        let out = directory + "/samples"
+        try WorldQualityCommand.writeSamples(flagged, to: OutputFolder(out, flag: "--samples"))
+        let lines = try String(contentsOfFile: out + "/false-targets.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines, [#"{"caption":"a man, with a red/brown background","index":0,"targets":["beard","hat"]}"#,
+                               #"{"caption":"a man, with a red/brown background","index":3,"targets":["beard","hat"]}"#])
+        let sheet = try ImageFile.read(path: out + "/false-targets.png")
+        XCTAssertEqual(sheet.width, 2 * (8 + 2) + 2)
+        XCTAssertEqual(sheet.height, 3 * (8 + 2) + 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), WorldQualityCommand.sampleFiles.sorted())
+        // None flagged: an empty list, not a missing file.
+        try WorldQualityCommand.writeSamples([], to: OutputFolder(out, flag: "--samples"))
+        XCTAssertEqual(try String(contentsOfFile: out + "/false-targets.jsonl", encoding: .utf8), "")
+    }
+}
