@@ -27,7 +27,8 @@ public struct DemoSettings: Codable, Equatable, Sendable {
     /// (`--set spf.lambda_fg=0.5`). Three differ from the method's defaults for the world UNet: `sfcm_layers` are
     /// its cross-attention resolutions (1/1 and 1/2 of the 16x16 latents); `phrase_map_normalize` is "mass",
     /// because its attention is diffuse and the paper's max-normalisation gives M = 0 there; `lambda_fg` is 0.3,
-    /// tuned: at 1 the feature alignment also erases half the target (docs/evaluation.md). `clip_model`
+    /// tuned: at 1 the feature alignment also erases half the target; lower values trade preservation for detection
+    /// (docs/evaluation.md, re-tuned on each world model). `clip_model`
     /// defaults to the world's CLIP (L_enh).
     public var spf: SPFSettings = {
         var spf = SPFSettings()
