@@ -24,6 +24,9 @@ public struct WorldQualityReport: Codable, Sendable {
     /// Generated images from captions without targets where the probe sees any target.
     public var targetRate: Double
     public var targetRatePerTarget: [String: Double]
+    /// The target rate over the generations of each drawing style's captions (photo, cartoon): where the false
+    /// targets come from. Absent in older reports.
+    public var targetRatePerStyle: [String: Double]?
     public var frechetGeneratedVsRendered: Double
     public var frechetRenderedVsRendered: Double
     /// Ceilings of caption agreement: the probe on the rendered images of the same captions (a perfect
@@ -51,7 +54,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case images, probeAccuracy = "probe_accuracy", probePerAttribute = "probe_per_attribute"
         case probePixelAccuracy = "probe_pixel_accuracy", captionAgreement = "caption_agreement"
         case captionAgreementPerAttribute = "caption_agreement_per_attribute", targetRate = "target_rate"
-        case targetRatePerTarget = "target_rate_per_target", frechetGeneratedVsRendered = "frechet_generated_vs_rendered"
+        case targetRatePerTarget = "target_rate_per_target", targetRatePerStyle = "target_rate_per_style"
+        case frechetGeneratedVsRendered = "frechet_generated_vs_rendered"
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
         case captionAgreementRendered = "caption_agreement_rendered"
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
@@ -190,6 +194,8 @@ public enum WorldQuality {
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
             captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
             targetRate: generatedTargets.any, targetRatePerTarget: generatedTargets.perTarget,
+            targetRatePerStyle: Dictionary(grouping: observed.attributes.indices) { examples[$0].attributes.scene.style }
+                .reduce(into: [:]) { $0[$1.key.rawValue] = targets($1.value.map { observed.attributes[$0] }).any },
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
             captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),

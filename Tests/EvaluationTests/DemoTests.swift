@@ -199,6 +199,15 @@ final class DemoTests: ScratchTestCase {
         // The flagged generations are exactly the ones the target rate counts, with what the probe read.
         XCTAssertEqual(Double(flagged.count) / 6, report.targetRate, accuracy: 1e-12)
         XCTAssertEqual(flagged.map(\.index), flagged.map(\.index).sorted())
+        // Per style, the same count over each style's captions.
+        let dataset = try WorldDataset(kind: .pretrain, count: 6, seed: WorldQuality.captionSeed)
+        let styles = try (0..<6).map { try dataset.example($0).attributes.scene.style.rawValue }
+        let perStyle = try XCTUnwrap(report.targetRatePerStyle)
+        XCTAssertEqual(Set(perStyle.keys), Set(styles))
+        for (style, rate) in perStyle {
+            let indices = styles.indices.filter { styles[$0] == style }
+            XCTAssertEqual(rate, Double(flagged.filter { indices.contains($0.index) }.count) / Double(indices.count), accuracy: 1e-12)
+        }
         for generation in flagged {
             XCTAssertFalse(generation.targets.isEmpty)
             XCTAssertEqual(generation.targetPixels.count, generation.generated.width * generation.generated.height)
