@@ -154,12 +154,16 @@ public enum WorldQuality {
             return (perImage, right, named)
         }
         let (perImage, right, named) = agreement(observed.attributes)
+        /// The targets the probe reads in one image's predicted classes.
+        func seenTargets(_ predicted: [Int]) -> [PortraitTarget] {
+            PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+        }
         /// Images where the probe sees any target, and per target, as fractions of the images.
         func targets(_ attributes: [[Int]]) -> (any: Double, perTarget: [String: Double]) {
             var hits: [String: Int] = [:]
             var anyTarget = 0
             for predicted in attributes {
-                let seen = PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+                let seen = seenTargets(predicted)
                 for target in seen { hits[target.rawValue, default: 0] += 1 }
                 if !seen.isEmpty { anyTarget += 1 }
             }
@@ -179,9 +183,10 @@ public enum WorldQuality {
         }
         let reconstructedObserved = try evaluator.observe(Tensor.cat(reconstructed, dim: 0))
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+        // The label ids from hat on are the targets' (LabelMap); the sketch has none, being a style.
         let targetLabels = Set(PortraitLabel.allCases.filter { $0.rawValue >= PortraitLabel.hat.rawValue }.map(\.rawValue))
         let flagged = try observed.attributes.enumerated().compactMap { i, predicted -> FlaggedGeneration? in
-            let seen = PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+            let seen = seenTargets(predicted)
             guard !seen.isEmpty else { return nil }
             return FlaggedGeneration(index: i, caption: examples[i].caption.text, targets: seen.map(\.rawValue),
                                      rendered: try RGBImage(tensor: rendered.select(dim: 0, index: i)),
