@@ -21,6 +21,8 @@ public struct WorldQualityReport: Codable, Sendable {
     /// Generated images: the fraction of the attributes their caption names that the probe reads as named.
     public var captionAgreement: Double
     public var captionAgreementPerAttribute: [String: Double]
+    /// Caption agreement over each drawing style's captions (photo, cartoon). Absent in older reports.
+    public var captionAgreementPerStyle: [String: Double]?
     /// Generated images from captions without targets where the probe sees any target.
     public var targetRate: Double
     public var targetRatePerTarget: [String: Double]
@@ -54,6 +56,7 @@ public struct WorldQualityReport: Codable, Sendable {
         case images, probeAccuracy = "probe_accuracy", probePerAttribute = "probe_per_attribute"
         case probePixelAccuracy = "probe_pixel_accuracy", captionAgreement = "caption_agreement"
         case captionAgreementPerAttribute = "caption_agreement_per_attribute", targetRate = "target_rate"
+        case captionAgreementPerStyle = "caption_agreement_per_style"
         case targetRatePerTarget = "target_rate_per_target", targetRatePerStyle = "target_rate_per_style"
         case frechetGeneratedVsRendered = "frechet_generated_vs_rendered"
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
@@ -193,14 +196,16 @@ public enum WorldQuality {
                                      generated: try RGBImage(tensor: generated.select(dim: 0, index: i)),
                                      targetPixels: observed.labels[i].map { targetLabels.contains($0) })
         }
+        /// The generations' indices by their caption's drawing style.
+        let byStyle = Dictionary(grouping: examples.indices) { examples[$0].attributes.scene.style.rawValue }
         let report = WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
             probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
             captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
+            captionAgreementPerStyle: byStyle.mapValues { mean($0.map { perImage[$0] }) },
             targetRate: generatedTargets.any, targetRatePerTarget: generatedTargets.perTarget,
-            targetRatePerStyle: Dictionary(grouping: observed.attributes.indices) { examples[$0].attributes.scene.style }
-                .reduce(into: [:]) { $0[$1.key.rawValue] = targets($1.value.map { observed.attributes[$0] }).any },
+            targetRatePerStyle: byStyle.mapValues { targets($0.map { observed.attributes[$0] }).any },
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
             captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),

@@ -208,6 +208,11 @@ final class DemoTests: ScratchTestCase {
             let indices = styles.indices.filter { styles[$0] == style }
             XCTAssertEqual(rate, Double(flagged.filter { indices.contains($0.index) }.count) / Double(indices.count), accuracy: 1e-12)
         }
+        // Caption agreement per style averages back to the whole (weighted by each style's captions).
+        let agreementPerStyle = try XCTUnwrap(report.captionAgreementPerStyle)
+        XCTAssertEqual(Set(agreementPerStyle.keys), Set(styles))
+        let weighted = agreementPerStyle.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) }
+        XCTAssertEqual(weighted / 6, report.captionAgreement, accuracy: 1e-12)
         for generation in flagged {
             XCTAssertFalse(generation.targets.isEmpty)
             XCTAssertEqual(generation.targetPixels.count, generation.generated.width * generation.generated.height)
