@@ -29,6 +29,9 @@ extension TrainingConfig {
         if let snrGamma {
             try require(finite(snrGamma) && snrGamma > 0, .snrGamma, "must be positive, got \(snrGamma)")
         }
+        if let emaDecay {
+            try require(finite(emaDecay) && emaDecay > 0 && emaDecay < 1, .emaDecay, "must be in (0, 1), got \(emaDecay)")
+        }
         try require(finite(noiseOffset) && noiseOffset >= 0 && noiseOffset < 1, .noiseOffset,
                     "must be in [0, 1), got \(noiseOffset)")
         try require(resolution >= 8 && resolution <= 4096 && resolution % 8 == 0, .resolution,

@@ -40,6 +40,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var maxGradNorm: Double? = 1.0
     /// Min-SNR loss weighting (Hang et al. 2023); nil = off. 5 is the paper's value.
     public var snrGamma: Double?
+    /// Keep an exponential moving average of the trained tensors with this maximum decay and export it
+    /// (diffusers' `--use_ema` is 0.9999); nil = off. `EMAWeights` has the schedule.
+    public var emaDecay: Double?
     /// Offset noise strength; 0 = off.
     public var noiseOffset = 0.0
     public var gradientCheckpointing = false
@@ -77,7 +80,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case learningRate = "learning_rate", lrSchedule = "lr_schedule", warmupSteps = "warmup_steps"
         case adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
         case weightDecay = "weight_decay", maxGradNorm = "max_grad_norm", snrGamma = "snr_gamma"
-        case noiseOffset = "noise_offset", gradientCheckpointing = "gradient_checkpointing"
+        case emaDecay = "ema_decay", noiseOffset = "noise_offset", gradientCheckpointing = "gradient_checkpointing"
         case mixedPrecision = "mixed_precision", seed, resolution, crop, flip
         case cacheDirectory = "cache_directory", logEvery = "log_every", checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints", validationEvery = "validation_every"

@@ -19,7 +19,7 @@ public struct RunState: Codable, Equatable, Sendable {
 }
 
 /// Checkpoint folders `checkpoints/step-<n>/`: `trainable.safetensors`, `optimizer.safetensors`,
-/// `rng.safetensors`, `state.json`. Each is written into a temporary folder that is renamed into place when
+/// `rng.safetensors`, `state.json`, and `ema.safetensors` when the run keeps an average (`ema_decay`). Each is written into a temporary folder that is renamed into place when
 /// complete, so a checkpoint either exists whole or not at all; the oldest beyond `keep` are removed.
 public enum RunCheckpoint {
     static let prefix = "step-"
@@ -27,7 +27,8 @@ public enum RunCheckpoint {
     public static func folderName(step: Int) -> String { prefix + String(format: "%08d", step) }
 
     public static func write(run: RunFolder, state: RunState, trainable: [(name: String, tensor: Tensor)],
-                             optimizer: Optimizer, generators: [String: Generator], keep: Int) throws -> String {
+                             optimizer: Optimizer, generators: [String: Generator], ema: EMAWeights? = nil,
+                             keep: Int) throws -> String {
         let root = run.checkpointsPath
         let folder = (root as NSString).appendingPathComponent(folderName(step: state.step))
         let temporary = folder + ".tmp"
@@ -44,6 +45,7 @@ public enum RunCheckpoint {
             try SafeTensors.save(optimizerState.tensors, metadata: optimizerState.metadata,
                                  to: inside("optimizer.safetensors"))
             try SafeTensors.save(try generators.mapValues { try $0.state() }, to: inside("rng.safetensors"))
+            try ema?.save(into: temporary)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(state).write(to: URL(fileURLWithPath: inside("state.json")))
@@ -71,7 +73,7 @@ public enum RunCheckpoint {
 
     /// Loads a checkpoint into the method's tensors, the optimizer and the generators; returns its state.
     public static func restore(from folder: String, method: TrainingMethod, optimizer: Optimizer,
-                               generators: [String: Generator]) throws -> RunState {
+                               generators: [String: Generator], ema: EMAWeights? = nil) throws -> RunState {
         func inside(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
         let state: RunState
         do {
@@ -106,6 +108,7 @@ public enum RunCheckpoint {
             }
             try generator.setState(value)
         }
+        try ema?.restore(from: folder)
         return state
     }
 }

@@ -19,8 +19,8 @@ public struct TrainingProgress: Sendable {
 
 /// The shared fine-tuning loop. A `TrainingMethod` supplies the trainable tensors and the loss; the loop does
 /// the rest the same way for every method: data order, AdamW, the learning-rate schedule, gradient
-/// accumulation, clipping, gradients set to none, metrics, checkpoints every N steps, validation hooks, and
-/// a clean stop (checkpoint, then return) when asked to.
+/// accumulation, clipping, gradients set to none, an optional EMA of the trained tensors (`ema_decay`), metrics,
+/// checkpoints every N steps, validation hooks, and a clean stop (checkpoint, then return) when asked to.
 public final class Trainer {
     public struct Hooks {
         /// After every optimizer step.
@@ -71,11 +71,12 @@ public final class Trainer {
         let augmentation = try Generator(seed: config.seed &+ 1)
         let generators = ["training": generator, "augmentation": augmentation]
         var order = EpochOrder(count: dataset.records.count, seed: config.seed)
+        let ema = try config.emaDecay.map { try EMAWeights(trainable, maxDecay: $0) }
         var step = 0
         if resume, let last = RunCheckpoint.completed(in: run).last {
             let folder = run.file("checkpoints/\(RunCheckpoint.folderName(step: last))")
             let state = try RunCheckpoint.restore(from: folder, method: method, optimizer: optimizer,
-                                                  generators: generators)
+                                                  generators: generators, ema: ema)
             step = state.step
             order = EpochOrder(count: dataset.records.count, seed: config.seed, epoch: state.epoch, index: state.index)
         }
@@ -88,11 +89,16 @@ public final class Trainer {
             let state = RunState(step: step, epoch: order.epoch, index: order.index, method: method.name,
                                  trainableCount: trainable.count)
             let folder = try RunCheckpoint.write(run: run, state: state, trainable: trainable, optimizer: optimizer,
-                                                 generators: generators, keep: config.keepCheckpoints)
+                                                 generators: generators, ema: ema, keep: config.keepCheckpoints)
             hooks.checkpointWritten(folder)
         }
 
-        if step == 0, config.validationEvery != nil { try hooks.validation?(0) }
+        /// Validation images show the average when there is one, as diffusers' train_text_to_image does.
+        func validate(_ step: Int) throws {
+            guard let validation = hooks.validation else { return }
+            if let ema { try ema.withAverage(in: trainable) { try validation(step) } } else { try validation(step) }
+        }
+        if step == 0, config.validationEvery != nil { try validate(0) }
         while step < config.steps {
             let stepStart = Date()
             optimizer.learningRate = schedule.rate(at: step)
@@ -115,6 +121,7 @@ public final class Trainer {
             let gradNorm = try gradientNorm(parameters)
             try optimizer.step()
             try optimizer.zeroGrad()
+            try ema?.update(from: trainable)
             step += 1
 
             let seconds = Date().timeIntervalSince(stepStart)
@@ -133,7 +140,7 @@ public final class Trainer {
                 try hooks.metrics(step, scalars)
             }
             if let every = config.validationEvery, step % every == 0 || step == config.steps {
-                try hooks.validation?(step)
+                try validate(step)
             }
             if step % config.checkpointEvery == 0 || step == config.steps {
                 try checkpoint()
@@ -143,6 +150,9 @@ public final class Trainer {
             }
             if hooks.shouldStop() { return .stopped(step: step) }
         }
+        // The finished run's tensors become the average (after the last checkpoint, which keeps both), so the
+        // export writes it, as diffusers' `ema_unet.copy_to` before `save_pretrained`.
+        try ema?.copy(to: trainable)
         return .finished(step: step)
     }
 
