@@ -120,6 +120,9 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var clipCaptionAttributes: Double?
     /// Min-SNR loss weighting of the UNet stage (`snr_gamma`, as the engine's): absent in older plans (none).
     public var unetSNRGamma: Double?
+    /// The UNet stage keeps and ships an exponential moving average of its weights with this maximum decay
+    /// (the engine's `ema_decay`, diffusers' `--use_ema`): absent in older plans (none).
+    public var unetEMADecay: Double?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
     /// Probability of training the UNet on the empty caption (classifier-free guidance).
@@ -138,7 +141,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
         case probeReconstructionTargets = "probe_reconstruction_targets"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
-        case clipTargetPairs = "clip_target_pairs"
+        case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -248,6 +251,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         plan.clipCaptionAttributes = 1
         plan.clipTargetPairs = 0.5
         plan.unetSNRGamma = 5
+        plan.unetEMADecay = 0.9
         plan.probeReconstructionTargets = false
         return plan
     }

@@ -268,6 +268,10 @@ public final class WorldPretraining {
         config.keepCheckpoints = s.keepCheckpoints
         config.logEvery = s.logEvery
         config.seed = seed
+        config.emaDecay = plan.unetEMADecay
+        if let decay = config.emaDecay, !(decay > 0 && decay < 1) {
+            throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
+        }
         let resume = RunFolder(path: config.out).holdsRun
         var session = TrainingSession(config: config, resume: resume)
         session.log = { self.log("\(name): " + $0) }
