@@ -222,6 +222,9 @@ public final class WorldPretraining {
         guard isFinished(.vae), isFinished(.clip) else {
             throw WorldError("the unet stage needs the trained VAE and CLIP (run --stage vae and --stage clip first)")
         }
+        if let decay = plan.unetEMADecay, !(decay > 0 && decay < 1) {
+            throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
+        }
         let base = path("stages/unet-base")
         if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
             let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
@@ -269,9 +272,6 @@ public final class WorldPretraining {
         config.logEvery = s.logEvery
         config.seed = seed
         config.emaDecay = plan.unetEMADecay
-        if let decay = config.emaDecay, !(decay > 0 && decay < 1) {
-            throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
-        }
         let resume = RunFolder(path: config.out).holdsRun
         var session = TrainingSession(config: config, resume: resume)
         session.log = { self.log("\(name): " + $0) }

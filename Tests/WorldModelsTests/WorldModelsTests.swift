@@ -465,6 +465,21 @@ final class WorldModelsTests: XCTestCase {
         }
     }
 
+    /// A plan whose UNet average cannot be kept is refused before the UNet stage writes anything, naming the field.
+    func testBadUNetEMADecayIsRefused() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("unet-ema")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = try WorldModelPlan.tiny(steps: 1)
+        plan.unetImages = 2
+        plan.evaluationImages = 2
+        plan.unetEMADecay = 1.5
+        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try run.run([.vae, .clip]), .finished)
+        XCTAssertThrowsError(try run.run([.unet])) { XCTAssert("\($0)".contains("plan.json: unet_ema_decay 1.5"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/unet"))
+    }
+
     /// The shipped world model (models/world) was made by the standard plan: `spf world pretrain` reproduces it.
     func testShippedWorldIsTheStandardPlan() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
