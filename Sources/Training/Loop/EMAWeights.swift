@@ -47,8 +47,10 @@ public final class EMAWeights {
     public func withAverage<T>(in trainable: [(name: String, tensor: Tensor)], _ body: () throws -> T) throws -> T {
         let stored = try Tensor.withNoGrad { try trainable.map { try $0.tensor.detach().clone() } }
         try copy(to: trainable)
-        defer { try? Tensor.withNoGrad { for (p, value) in zip(trainable, stored) { try p.tensor.copy_(value) } } }
-        return try body()
+        let result = Result { try body() }
+        // Not `try?` in a defer: training on with the average in place must not happen silently.
+        try Tensor.withNoGrad { for (p, value) in zip(trainable, stored) { try p.tensor.copy_(value) } }
+        return try result.get()
     }
 
     static let fileName = "ema.safetensors"
