@@ -35,6 +35,10 @@ public struct WorldQualityReport: Codable, Sendable {
     /// generator), and on their VAE reconstructions (a perfect UNet behind this VAE). Absent in older reports.
     public var captionAgreementRendered: Double?
     public var captionAgreementReconstructed: Double?
+    /// The two ceilings per attribute: what the VAE keeps of each (a detail it loses cannot be generated either).
+    /// Absent in older reports.
+    public var captionAgreementRenderedPerAttribute: [String: Double]?
+    public var captionAgreementReconstructedPerAttribute: [String: Double]?
     /// Floors of the target rate: the probe's false targets on the same captions' renders and on their VAE
     /// reconstructions (none of them shows a target), telling a probe that misreads blur from a UNet that draws
     /// target-like shapes. Absent in older reports.
@@ -62,6 +66,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case frechetRenderedVsRendered = "frechet_rendered_vs_rendered", sampling
         case captionAgreementRendered = "caption_agreement_rendered"
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
+        case captionAgreementRenderedPerAttribute = "caption_agreement_rendered_per_attribute"
+        case captionAgreementReconstructedPerAttribute = "caption_agreement_reconstructed_per_attribute"
         case targetRateRendered = "target_rate_rendered", targetRateReconstructed = "target_rate_reconstructed"
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
@@ -157,6 +163,9 @@ public enum WorldQuality {
             return (perImage, right, named)
         }
         let (perImage, right, named) = agreement(observed.attributes)
+        func perAttribute(_ right: [String: Int], _ named: [String: Int]) -> [String: Double] {
+            named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) }
+        }
         /// The targets the probe reads in one image's predicted classes.
         func seenTargets(_ predicted: [Int]) -> [PortraitTarget] {
             PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
@@ -196,20 +205,24 @@ public enum WorldQuality {
                                      generated: try RGBImage(tensor: generated.select(dim: 0, index: i)),
                                      targetPixels: observed.labels[i].map { targetLabels.contains($0) })
         }
+        let renderedAgreement = agreement(renderedObserved.attributes)
+        let reconstructedAgreement = agreement(reconstructedObserved.attributes)
         /// The generations' indices by their caption's drawing style.
         let byStyle = Dictionary(grouping: examples.indices) { examples[$0].attributes.scene.style.rawValue }
         let report = WorldQualityReport(
             images: count, probeAccuracy: accuracy.captioned, probePerAttribute: accuracy.perAttribute,
             probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
-            captionAgreementPerAttribute: named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) },
+            captionAgreementPerAttribute: perAttribute(right, named),
             captionAgreementPerStyle: byStyle.mapValues { mean($0.map { perImage[$0] }) },
             targetRate: generatedTargets.any, targetRatePerTarget: generatedTargets.perTarget,
             targetRatePerStyle: byStyle.mapValues { targets($0.map { observed.attributes[$0] }).any },
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),
-            captionAgreementRendered: mean(agreement(renderedObserved.attributes).perImage),
-            captionAgreementReconstructed: mean(agreement(reconstructedObserved.attributes).perImage),
+            captionAgreementRendered: mean(renderedAgreement.perImage),
+            captionAgreementReconstructed: mean(reconstructedAgreement.perImage),
+            captionAgreementRenderedPerAttribute: perAttribute(renderedAgreement.right, renderedAgreement.named),
+            captionAgreementReconstructedPerAttribute: perAttribute(reconstructedAgreement.right, reconstructedAgreement.named),
             targetRateRendered: targets(renderedObserved.attributes).any,
             targetRateReconstructed: targets(reconstructedObserved.attributes).any,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,

@@ -161,14 +161,15 @@ public final class AttributeProbe: Module {
     }
 
     /// Mean cross-entropy over the attribute heads plus the per-pixel cross-entropy.
-    /// `targets`: [B, heads] int64 class indices; `labels`: [B, H, W] int64 label ids. `targetHeadRows`: the batch
-    /// rows the target attributes' heads learn from (nil: all), e.g. only the crisp renders of a batch whose
-    /// first rows are VAE reconstructions.
-    public func loss(_ output: ProbeOutput, targets: Tensor, labels: Tensor, targetHeadRows: Range<Int>? = nil) throws -> Losses {
+    /// `targets`: [B, heads] int64 class indices; `labels`: [B, H, W] int64 label ids. `crispRows`: the batch rows
+    /// that are crisp renders (nil: all), e.g. the last half of a batch whose first rows are VAE reconstructions;
+    /// the heads named in `crispOnly` learn from those rows only, every other head and the segmentation from all.
+    public func loss(_ output: ProbeOutput, targets: Tensor, labels: Tensor, crispRows: Range<Int>? = nil,
+                     crispOnly: Set<String> = []) throws -> Losses {
         var sum: Tensor?
         for (i, logits) in output.attributes.enumerated() {
             var (logits, classes) = (logits, try targets.select(dim: 1, index: i))
-            if let rows = targetHeadRows, AttributeClass.all[i].isTarget {
+            if let rows = crispRows, crispOnly.contains(AttributeClass.all[i].name) {
                 if rows.isEmpty { continue }
                 logits = try logits.narrow(dim: 0, start: rows.lowerBound, length: rows.count)
                 classes = try classes.narrow(dim: 0, start: rows.lowerBound, length: rows.count)

@@ -222,16 +222,18 @@ public final class ProbeStage: WorldStage {
     public let vae: AutoencoderKL?
     public let reconstructionShare: Double
 
-    /// Whether the target attributes' heads also learn from the reconstructions (false: from the renders only).
-    public let targetsOnReconstructions: Bool
+    /// The heads that learn from the crisp renders only, never from the reconstructions (attribute names).
+    public let rendersOnly: Set<String>
 
+    /// `targetsOnReconstructions` false adds every target attribute's head to `rendersOnly`.
     public init(probe: AttributeProbe, examples: RenderedExamples, vae: AutoencoderKL? = nil, reconstructionShare: Double = 0,
-                targetsOnReconstructions: Bool = true) {
+                targetsOnReconstructions: Bool = true, rendersOnly: Set<String> = []) {
         self.probe = probe
         self.examples = examples
         self.vae = vae
         self.reconstructionShare = vae == nil ? 0 : reconstructionShare
-        self.targetsOnReconstructions = targetsOnReconstructions
+        let targets = AttributeClass.all.filter(\.isTarget).map(\.name)
+        self.rendersOnly = rendersOnly.union(targetsOnReconstructions ? [] : targets)
     }
 
     /// How many of a batch of `n` are shown as reconstructions (the first ones).
@@ -252,7 +254,7 @@ public final class ProbeStage: WorldStage {
         let batch = try examples.batch(indices, labels: true)
         let n = batch.pixels.shape[0]
         let losses = try probe.loss(probe(inputs(batch)), targets: batch.classes, labels: batch.labels!,
-                                    targetHeadRows: targetsOnReconstructions ? nil : reconstructed(n)..<n)
+                                    crispRows: reconstructed(n)..<n, crispOnly: rendersOnly)
         return StepLoss(loss: losses.total, terms: ["loss_attributes": losses.attributes,
                                                     "loss_segmentation": losses.segmentation])
     }

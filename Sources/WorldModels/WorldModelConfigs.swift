@@ -105,6 +105,11 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// reconstructions of freckles or a beard share with every generation, does not become evidence of a target.
     /// Absent (nil) in plans made before it: true.
     public var probeReconstructionTargets: Bool?
+    /// With `probe_reconstructions`: more heads (attribute names, `AttributeClass.name`) that learn from the crisp
+    /// renders only, for details the VAE does not keep (the eye colour is two pixels per eye): trained on
+    /// reconstructions too, such a head learns to guess from the rest of the portrait and then misreads renders.
+    /// Absent in older plans: none.
+    public var probeRendersOnly: [String]?
     /// CLIP batches of B/2 examples and their counterparts (`WorldDataset.counterpart`: the same portrait with
     /// one captioned attribute changed) instead of B random examples, so that the text tower must encode every
     /// captioned attribute. Absent (nil) in plans made before it: random batches.
@@ -139,7 +144,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeTraining = "probe_training", unetImages = "unet_images", captionDropout = "caption_dropout"
         case klWeight = "kl_weight", evaluationImages = "evaluation_images", unetExtensions = "unet_extensions"
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
-        case probeReconstructionTargets = "probe_reconstruction_targets"
+        case probeReconstructionTargets = "probe_reconstruction_targets", probeRendersOnly = "probe_renders_only"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
         case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay"
     }
@@ -253,6 +258,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         plan.unetSNRGamma = 5
         plan.unetEMADecay = 0.9
         plan.probeReconstructionTargets = false
+        plan.probeRendersOnly = ["eye_color"]
         return plan
     }
 }

@@ -195,6 +195,11 @@ public final class WorldPretraining {
     }
 
     func trainProbe() throws -> (finished: Bool, step: Int) {
+        let heads = Set(AttributeClass.all.map(\.name))
+        if let unknown = plan.probeRendersOnly?.first(where: { !heads.contains($0) }) {
+            throw WorldError("\(path("plan.json")): probe_renders_only names \"\(unknown)\", which is not an attribute head "
+                             + "(\(heads.sorted().joined(separator: ", ")))")
+        }
         let probe = try AttributeProbe(plan.probe, factory: factory(.probe))
         let examples = try RenderedExamples(kind: .probe, seed: plan.seed)
         var vae: AutoencoderKL?
@@ -205,7 +210,8 @@ public final class WorldPretraining {
             vae = try trainedVAE()
         }
         let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: plan.probeReconstructions ?? 0,
-                               targetsOnReconstructions: plan.probeReconstructionTargets ?? true)
+                               targetsOnReconstructions: plan.probeReconstructionTargets ?? true,
+                               rendersOnly: Set(plan.probeRendersOnly ?? []))
         let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
         guard finished else { return (false, step) }
         let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)

@@ -231,6 +231,12 @@ final class DemoTests: ScratchTestCase {
             XCTAssert((0...1).contains(value), "\(value)")
         }
         XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
+        // The ceilings per attribute are over the same captions, so over the same stated attributes.
+        for ceiling in [report.captionAgreementRenderedPerAttribute, report.captionAgreementReconstructedPerAttribute] {
+            let perAttribute = try XCTUnwrap(ceiling)
+            XCTAssertEqual(Set(perAttribute.keys), Set(report.captionAgreementPerAttribute.keys))
+            XCTAssert(perAttribute.values.allSatisfy { (0...1).contains($0) }, "\(perAttribute)")
+        }
         let targetPairs = try XCTUnwrap(report.clipTargetPairPerTarget)
         XCTAssertFalse(targetPairs.isEmpty)
         XCTAssert(Set(targetPairs.keys).isSubset(of: Set(PortraitTarget.allCases.map(\.rawValue))))

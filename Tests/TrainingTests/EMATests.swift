@@ -68,11 +68,7 @@ final class EMATests: TinyRunTestCase {
         XCTAssertGreaterThan(differFromLast, 0, "the average is not the last step's tensors")
 
         config.out = (root as NSString).appendingPathComponent("split")
-        var stopped = TrainingSession(config: config)
-        var steps = 0
-        stopped.hooks.progress = { _ in steps += 1 }
-        stopped.hooks.shouldStop = { steps == 6 }
-        XCTAssertEqual(try stopped.run().outcome, .stopped(step: 6))
+        XCTAssertEqual(try runStopped(config, after: 6).outcome, .stopped(step: 6))
         let resumed = try TrainingSession(config: config, resume: true).run()
         XCTAssertEqual(resumed.outcome, .finished(step: 12))
         let resumedAverage = try checkpointFile(resumed.run, "ema.safetensors")
@@ -88,11 +84,7 @@ final class EMATests: TinyRunTestCase {
         let root = try temporaryFolder(self, "runs")
         var config = tinyConfig(data: data, out: (root as NSString).appendingPathComponent("run"), steps: 8)
         config.trainable = .crossAttention
-        var stopped = TrainingSession(config: config)
-        var steps = 0
-        stopped.hooks.progress = { _ in steps += 1 }
-        stopped.hooks.shouldStop = { steps == 4 }
-        XCTAssertEqual(try stopped.run().outcome, .stopped(step: 4))
+        XCTAssertEqual(try runStopped(config, after: 4).outcome, .stopped(step: 4))
         config.emaDecay = 0.99
         XCTAssertThrowsError(try TrainingSession(config: config, resume: true).run()) {
             XCTAssertTrue("\($0)".contains("ema.safetensors"), "\($0)")

@@ -37,11 +37,7 @@ final class ResumeTests: TinyRunTestCase {
         XCTAssertEqual(first.report.latentsEncoded, 12, "6 images, plain and mirrored")
 
         config.out = split
-        var stopped = TrainingSession(config: config)
-        var steps = 0
-        stopped.hooks.progress = { _ in steps += 1 }
-        stopped.hooks.shouldStop = { steps == 10 }
-        let interrupted = try stopped.run()
+        let interrupted = try runStopped(config, after: 10)
         XCTAssertEqual(interrupted.outcome, .stopped(step: 10))
         XCTAssertEqual(interrupted.report.latentsEncoded, 0, "the shared cache is reused")
         XCTAssertEqual(RunCheckpoint.completed(in: interrupted.run).last, 10, "a checkpoint at the stop")

@@ -45,11 +45,7 @@ final class SPFRunTests: TinyRunTestCase {
         }
 
         config.out = (root as NSString).appendingPathComponent("split")
-        var stopped = TrainingSession(config: config)
-        var steps = 0
-        stopped.hooks.progress = { _ in steps += 1 }
-        stopped.hooks.shouldStop = { steps == 2 }
-        XCTAssertEqual(try stopped.run().outcome, .stopped(step: 2))
+        XCTAssertEqual(try runStopped(config, after: 2).outcome, .stopped(step: 2))
         let resumed = try TrainingSession(config: config, resume: true).run()
         XCTAssertEqual(resumed.outcome, .finished(step: 6))
         let a = try trainable(whole.run.path, step: 6), b = try trainable(resumed.run.path, step: 6)

@@ -61,5 +61,14 @@ func tinyConfig(data: String, out: String, method: FineTuningMethod = .naive, st
     return config
 }
 
+/// Runs `config` and stops it after `steps` optimizer steps (the stop-and-resume tests' first half).
+func runStopped(_ config: TrainingConfig, after steps: Int) throws -> TrainingSession.Result {
+    var session = TrainingSession(config: config)
+    var done = 0
+    session.hooks.progress = { _ in done += 1 }
+    session.hooks.shouldStop = { done == steps }
+    return try session.run()
+}
+
 /// Base of the tests that train the tiny model end to end (one thread: see `SingleThreadedTestCase`).
 typealias TinyRunTestCase = SingleThreadedTestCase

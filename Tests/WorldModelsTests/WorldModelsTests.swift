@@ -43,6 +43,14 @@ final class FixedBatch: WorldStage {
     }
 }
 
+/// The tiny plan at one step per stage, on two UNet and two evaluation images: the end-to-end runs' plan.
+func oneStepPlan() throws -> WorldModelPlan {
+    var plan = try WorldModelPlan.tiny(steps: 1)
+    plan.unetImages = 2
+    plan.evaluationImages = 2
+    return plan
+}
+
 final class WorldModelsTests: XCTestCase {
     /// Losses of `steps` steps of `stage` on a fixed batch.
     func losses(_ stage: WorldStage, steps: Int, batch: Int, lr: Double) throws -> [Double] {
@@ -254,7 +262,8 @@ final class WorldModelsTests: XCTestCase {
     }
 
     /// `probe_reconstruction_targets = false`: the target heads learn from the renders of a batch only (their
-    /// loss equals the loss on the render rows alone), every other head and the segmentation from all rows.
+    /// loss equals the loss on the render rows alone), every other head and the segmentation from all rows;
+    /// `probe_renders_only` adds named heads to the crisp-only ones.
     func testTargetHeadsCanSkipTheReconstructions() throws {
         let plan = try WorldModelPlan.tiny()
         let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
@@ -267,10 +276,19 @@ final class WorldModelsTests: XCTestCase {
             let truth = try batch.classes.select(dim: 1, index: i).narrow(dim: 0, start: rows.lowerBound, length: rows.count)
             return try logits.logSoftmax(dim: 1).gather(dim: 1, index: truth.unsqueeze(dim: 1)).mean().neg().item()
         }
-        let expected = try classes.indices.map { try headLoss($0, rows: classes[$0].isTarget ? 2..<4 : 0..<4) }
-            .reduce(0, +) / Double(classes.count)
-        let skipping = try probe.loss(output, targets: batch.classes, labels: batch.labels!, targetHeadRows: 2..<4)
-        XCTAssertEqual(try skipping.attributes.item(), expected, accuracy: 1e-5)
+        let targets = Set(classes.filter(\.isTarget).map(\.name))
+        func expected(_ crisp: Set<String>) throws -> Double {
+            try classes.indices.map { try headLoss($0, rows: crisp.contains(classes[$0].name) ? 2..<4 : 0..<4) }
+                .reduce(0, +) / Double(classes.count)
+        }
+        let skipping = try probe.loss(output, targets: batch.classes, labels: batch.labels!, crispRows: 2..<4, crispOnly: targets)
+        XCTAssertEqual(try skipping.attributes.item(), try expected(targets), accuracy: 1e-5)
+        let eyes = try probe.loss(output, targets: batch.classes, labels: batch.labels!, crispRows: 2..<4,
+                                  crispOnly: targets.union(["eye_color"]))
+        XCTAssertEqual(try eyes.attributes.item(), try expected(targets.union(["eye_color"])), accuracy: 1e-5)
+        XCTAssertNotEqual(try eyes.attributes.item(), try skipping.attributes.item(), accuracy: 1e-6)
+        let stageHeads = ProbeStage(probe: probe, examples: examples, targetsOnReconstructions: false, rendersOnly: ["eye_color"])
+        XCTAssertEqual(stageHeads.rendersOnly, targets.union(["eye_color"]))
         let all = try probe.loss(output, targets: batch.classes, labels: batch.labels!)
         XCTAssertNotEqual(try all.attributes.item(), try skipping.attributes.item(), accuracy: 1e-6)
         XCTAssertEqual(try all.segmentation.item(), try skipping.segmentation.item(), "the segmentation learns from every row")
@@ -381,9 +399,7 @@ final class WorldModelsTests: XCTestCase {
         let vocabulary = try clipVocabulary()
         let out = try temporaryFolder("pretrain")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        var plan = try WorldModelPlan.tiny(steps: 1)
-        plan.unetImages = 2
-        plan.evaluationImages = 2
+        let plan = try oneStepPlan()
         let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
         XCTAssertEqual(try run.run(Set(WorldStageName.allCases)), .finished)
         try run.recordInvocation(command: "test", seconds: 0, outcome: .finished)
@@ -470,14 +486,27 @@ final class WorldModelsTests: XCTestCase {
         let vocabulary = try clipVocabulary()
         let out = try temporaryFolder("unet-ema")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        var plan = try WorldModelPlan.tiny(steps: 1)
-        plan.unetImages = 2
-        plan.evaluationImages = 2
+        var plan = try oneStepPlan()
         plan.unetEMADecay = 1.5
         let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
         XCTAssertEqual(try run.run([.vae, .clip]), .finished)
         XCTAssertThrowsError(try run.run([.unet])) { XCTAssert("\($0)".contains("plan.json: unet_ema_decay 1.5"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/unet"))
+    }
+
+    /// A plan that names an unknown head in `probe_renders_only` is refused before the probe stage writes anything.
+    func testUnknownRendersOnlyHeadIsRefused() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("renders-only")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = try oneStepPlan()
+        plan.probeRendersOnly = ["eye_color", "eye_colour"]
+        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try run.run([.vae]), .finished)
+        XCTAssertThrowsError(try run.run([.probe])) {
+            XCTAssert("\($0)".contains("plan.json: probe_renders_only names \"eye_colour\""), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/probe"))
     }
 
     /// The shipped world model (models/world) was made by the standard plan: `spf world pretrain` reproduces it.
