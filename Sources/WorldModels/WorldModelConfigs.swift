@@ -204,13 +204,13 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// -> 91%) without seeing more targets in them (12.5%); with the target heads also on reconstructions it saw
     /// targets in 24% (2026-11-30). Its eye colour and face shape heads learn from the renders only
     /// (`probe_renders_only`: the VAE keeps 29% and 69% of them; 2026-12-02: eye colour where shown 58% -> 79%,
-    /// face shape 82% -> 86%, false targets in generations 17.6% -> 15.6%). A quarter of CLIP's pairs are target pairs (`clip_target_pairs`), so that
-    /// the target words mean something before a fine-tuning caption uses them, and the UNet has two layers per
-    /// block (2026-12-01: caption agreement 75.5% -> 79.3% with one layer's CLIP; with target pairs the new
-    /// word's attention follows the SFCM, correlation 0.53 where one layer had 0.29 and two layers without
-    /// target pairs 0.10). `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny plan turns
+    /// face shape 82% -> 86%, false targets in generations 17.6% -> 15.6%). A quarter of CLIP's pairs are target
+    /// pairs (`clip_target_pairs`), so that the target words mean something before a fine-tuning caption uses
+    /// them, and the UNet has two layers per block (2026-12-01: caption agreement 75.5% -> 79.3% with one layer's
+    /// CLIP; with target pairs the new word's attention follows the SFCM, correlation 0.53 where one layer had
+    /// 0.29 and two layers without target pairs 0.10). `unet_snr_gamma` is off (tried with counterparts: no clear gain); the tiny plan turns
     /// every option on so that tests cover them. About 145 minutes on an idle 2-core machine (VAE 24, CLIP 12,
-    /// data 4, UNet 78, probe 24), so that a slower or shared machine still fits the 3-hour budget.
+    /// data 4, UNet 78, probe 26), so that a slower or shared machine still fits the 3-hour budget.
     /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
         func cosine(_ settings: StageSettings) -> StageSettings {
