@@ -39,6 +39,11 @@ public struct WorldQualityReport: Codable, Sendable {
     /// Absent in older reports.
     public var captionAgreementRenderedPerAttribute: [String: Double]?
     public var captionAgreementReconstructedPerAttribute: [String: Double]?
+    /// Where caption agreement is lost: per attribute, "stated -> read" and how many generations (and how many
+    /// VAE reconstructions of the same captions' renders) the probe read that way; misses only. Absent in older
+    /// reports.
+    public var captionConfusions: [String: [String: Int]]?
+    public var captionConfusionsReconstructed: [String: [String: Int]]?
     /// Floors of the target rate: the probe's false targets on the same captions' renders and on their VAE
     /// reconstructions (none of them shows a target), telling a probe that misreads blur from a UNet that draws
     /// target-like shapes. Absent in older reports.
@@ -68,6 +73,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case captionAgreementReconstructed = "caption_agreement_reconstructed"
         case captionAgreementRenderedPerAttribute = "caption_agreement_rendered_per_attribute"
         case captionAgreementReconstructedPerAttribute = "caption_agreement_reconstructed_per_attribute"
+        case captionConfusions = "caption_confusions"
+        case captionConfusionsReconstructed = "caption_confusions_reconstructed"
         case targetRateRendered = "target_rate_rendered", targetRateReconstructed = "target_rate_reconstructed"
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
@@ -140,9 +147,14 @@ public enum WorldQuality {
         let generated = try ImageSetGeneration.generate(pipeline, prompts: examples.map(\.caption.text),
                                                         seeds: (0..<count).map { UInt64($0) }, settings: sampling)
         let observed = try evaluator.observe(generated)
-        /// Per image, the fraction of its caption's attributes the probe reads as named; per attribute, the counts.
-        func agreement(_ attributes: [[Int]]) -> (perImage: [Double], right: [String: Int], named: [String: Int]) {
+        let classes = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0) })
+        /// Per image, the fraction of its caption's attributes the probe reads as named; per attribute, the counts
+        /// and the misses as "stated -> read".
+        func agreement(_ attributes: [[Int]])
+            -> (perImage: [Double], right: [String: Int], named: [String: Int], confusions: [String: [String: Int]])
+        {
             var right: [String: Int] = [:], named: [String: Int] = [:]
+            var confusions: [String: [String: Int]] = [:]
             var perImage: [Double] = []
             for (example, predicted) in zip(examples, attributes) {
                 let truth = AttributeClass.indices(of: example.attributes)
@@ -155,14 +167,17 @@ public enum WorldQuality {
                         if predicted[c] == truth[c] {
                             agree += 1
                             right[name, default: 0] += 1
+                        } else {
+                            let values = classes[name]!.values
+                            confusions[name, default: [:]]["\(values[truth[c]]) -> \(values[predicted[c]])", default: 0] += 1
                         }
                     }
                 }
                 perImage.append(total > 0 ? Double(agree) / Double(total) : 1)
             }
-            return (perImage, right, named)
+            return (perImage, right, named, confusions)
         }
-        let (perImage, right, named) = agreement(observed.attributes)
+        let (perImage, right, named, confusions) = agreement(observed.attributes)
         func perAttribute(_ right: [String: Int], _ named: [String: Int]) -> [String: Double] {
             named.reduce(into: [:]) { $0[$1.key] = Double(right[$1.key] ?? 0) / Double($1.value) }
         }
@@ -223,6 +238,7 @@ public enum WorldQuality {
             captionAgreementReconstructed: mean(reconstructedAgreement.perImage),
             captionAgreementRenderedPerAttribute: perAttribute(renderedAgreement.right, renderedAgreement.named),
             captionAgreementReconstructedPerAttribute: perAttribute(reconstructedAgreement.right, reconstructedAgreement.named),
+            captionConfusions: confusions, captionConfusionsReconstructed: reconstructedAgreement.confusions,
             targetRateRendered: targets(renderedObserved.attributes).any,
             targetRateReconstructed: targets(reconstructedObserved.attributes).any,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,

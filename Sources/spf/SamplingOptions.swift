@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import Schedulers
 
 /// The sampling flags of the commands that generate evaluation sets (`spf eval`, `spf world quality`).
 struct SamplingOptions: ParsableArguments {
@@ -7,13 +8,19 @@ struct SamplingOptions: ParsableArguments {
     var steps = 25
     @Option(help: "Classifier-free guidance scale.")
     var guidance = 5.0
+    @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name.")
+    var scheduler = "DDIMScheduler"
 
-    /// The settings, after the range check.
+    /// The settings, after the range and name checks (before any model is loaded).
     func settings() throws -> SamplingSettings {
         guard (1...1000).contains(steps) else { throw InputError("--steps must be in 1...1000, got \(steps)") }
+        guard schedulerNames.contains(scheduler) else {
+            throw InputError("--scheduler \(scheduler): unknown sampler (one of \(schedulerNames.joined(separator: ", ")))")
+        }
         var sampling = SamplingSettings()
         sampling.steps = steps
         sampling.guidanceScale = guidance
+        sampling.scheduler = scheduler
         return sampling
     }
 }

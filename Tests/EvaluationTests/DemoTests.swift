@@ -237,6 +237,28 @@ final class DemoTests: ScratchTestCase {
             XCTAssertEqual(Set(perAttribute.keys), Set(report.captionAgreementPerAttribute.keys))
             XCTAssert(perAttribute.values.allSatisfy { (0...1).contains($0) }, "\(perAttribute)")
         }
+        // The confusions are the misses: per attribute they count (1 - agreement) of the captions naming it, each
+        // entry a stated value read as another value of the same attribute.
+        var named: [String: Int] = [:]
+        for i in 0..<6 {
+            for phrase in try dataset.example(i).caption.phrases { for name in phrase.statedAttributes { named[name, default: 0] += 1 } }
+        }
+        let classes = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0.values) })
+        for (confusions, perAttribute) in [(report.captionConfusions, report.captionAgreementPerAttribute),
+                                           (report.captionConfusionsReconstructed, try XCTUnwrap(report.captionAgreementReconstructedPerAttribute))] {
+            let confusions = try XCTUnwrap(confusions)
+            for (name, count) in named {
+                let misses = confusions[name]?.values.reduce(0, +) ?? 0
+                XCTAssertEqual(Double(misses), Double(count) * (1 - perAttribute[name]!), accuracy: 1e-9, name)
+                for key in confusions[name]?.keys ?? [:].keys {
+                    let parts = key.components(separatedBy: " -> ")
+                    XCTAssertEqual(parts.count, 2, key)
+                    XCTAssertNotEqual(parts[0], parts[1], key)
+                    XCTAssert(parts.allSatisfy { classes[name]!.contains($0) }, key)
+                }
+            }
+            XCTAssert(Set(confusions.keys).isSubset(of: Set(named.keys)))
+        }
         let targetPairs = try XCTUnwrap(report.clipTargetPairPerTarget)
         XCTAssertFalse(targetPairs.isEmpty)
         XCTAssert(Set(targetPairs.keys).isSubset(of: Set(PortraitTarget.allCases.map(\.rawValue))))

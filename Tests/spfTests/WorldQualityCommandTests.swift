@@ -25,6 +25,13 @@ final class WorldQualityCommandTests: XCTestCase {
         XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--samples \(file): exists and is not a folder"), "\($0)") }
     }
 
+    func testUnknownSchedulerIsRefusedBeforeTheWorldLoads() throws {
+        var command = try WorldQualityCommand.parseAsRoot(["--world", directory + "/nowhere", "--scheduler", "eulr", "--threads", "1"])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--scheduler eulr: unknown sampler"), "\($0)") }
+        let parsed = try WorldQualityCommand.parseAsRoot(["--scheduler", "euler_a"]) as! WorldQualityCommand
+        XCTAssertEqual(try parsed.sampling.settings().scheduler, "euler_a")
+    }
+
     func testSamplesAreASheetAndOneLinePerGeneration() throws {
         let image = try RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 90, count: 48))
         let flagged = (0..<2).map {
