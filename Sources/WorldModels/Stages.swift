@@ -8,26 +8,49 @@ import Torch
 import Training
 
 /// The VAE's objective: L1 + L2 reconstruction of a posterior sample plus `klWeight` x KL (diffusers'
-/// `posterior.kl().mean()`: summed over latent elements, averaged over the batch).
+/// `posterior.kl().mean()`: summed over latent elements, averaged over the batch). With `labelWeights`, the
+/// reconstruction terms weight each pixel by its render's label (ground truth the world has and real data does
+/// not), so that details of a few pixels that carry an attribute (the irises) are kept.
 public final class VAEStage: WorldStage {
     public let vae: AutoencoderKL
     public let examples: RenderedExamples
     public let klWeight: Double
+    /// Weight of the reconstruction error on pixels of each label (1 for labels not named); empty: unweighted.
+    public let labelWeights: [PortraitLabel: Double]
     public var name: String { "vae" }
     public var trainableParameters: [(name: String, tensor: Tensor)] { vae.namedParameters() }
 
-    public init(vae: AutoencoderKL, examples: RenderedExamples, klWeight: Double) {
+    public init(vae: AutoencoderKL, examples: RenderedExamples, klWeight: Double, labelWeights: [PortraitLabel: Double] = [:]) {
         self.vae = vae
         self.examples = examples
         self.klWeight = klWeight
+        self.labelWeights = labelWeights
+    }
+
+    /// [B, 1, H, W] per-pixel weights of `labels` ([B, H, W] label ids), scaled to mean 1 over the batch so that
+    /// the loss keeps the unweighted objective's scale.
+    public func pixelWeights(_ labels: Tensor) throws -> Tensor {
+        var weights = try Tensor.ones(labels.shape, device: labels.device)
+        for (label, weight) in labelWeights.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where weight != 1 {
+            weights = try weights + labels.eq(Double(label.rawValue)).to(.float32) * (weight - 1)
+        }
+        return try (weights / weights.mean()).unsqueeze(dim: 1)
     }
 
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
-        let x = try examples.batch(indices).pixels
+        let batch = try examples.batch(indices, labels: !labelWeights.isEmpty)
+        let x = batch.pixels
         let posterior = try vae.encode(x)
         let reconstruction = try vae.decode(posterior.sample(generator: generator))
-        let l1 = try (reconstruction - x).abs().mean()
-        let l2 = try reconstruction.mseLoss(x)
+        let l1: Tensor, l2: Tensor
+        if let labels = batch.labels {
+            let weights = try pixelWeights(labels)
+            l1 = try ((reconstruction - x).abs() * weights).mean()
+            l2 = try ((reconstruction - x).square() * weights).mean()
+        } else {
+            l1 = try (reconstruction - x).abs().mean()
+            l2 = try reconstruction.mseLoss(x)
+        }
         let kl = try posterior.kl().mean()
         let loss = try l1 + l2 + kl * klWeight
         return StepLoss(loss: loss, terms: ["loss_l1": l1, "loss_l2": l2, "loss_kl": kl])

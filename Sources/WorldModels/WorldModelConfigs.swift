@@ -134,6 +134,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var captionDropout = 0.1
     /// KL weight of the VAE loss (L1 + L2 + kl_weight * KL).
     public var klWeight = 1e-4
+    /// Weights of the VAE's reconstruction error by the render's label (`PortraitLabel` names, e.g. `{"eyes": 10}`;
+    /// 1 elsewhere, normalized to mean 1): unweighted, the VAE lost the iris colour (a few pixels per eye).
+    /// Absent in older plans: unweighted.
+    public var vaeLabelWeights: [String: Double]?
     /// Held-out images each stage is measured on when it finishes (VAE PSNR, CLIP retrieval, probe accuracy).
     public var evaluationImages = 256
     public var seed: UInt64 = 0
@@ -146,7 +150,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeReconstructions = "probe_reconstructions", clipCounterparts = "clip_counterparts"
         case probeReconstructionTargets = "probe_reconstruction_targets", probeRendersOnly = "probe_renders_only"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
-        case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay"
+        case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay", vaeLabelWeights = "vae_label_weights"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's

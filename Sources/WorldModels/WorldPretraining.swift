@@ -129,9 +129,20 @@ public final class WorldPretraining {
     func parameterCount(_ stage: WorldStage) -> Int { stage.trainableParameters.reduce(0) { $0 + $1.tensor.numel } }
 
     func trainVAE() throws -> (finished: Bool, step: Int) {
+        var labelWeights: [PortraitLabel: Double] = [:]
+        for (name, weight) in plan.vaeLabelWeights ?? [:] {
+            guard let label = PortraitLabel.allCases.first(where: { $0.name == name }) else {
+                throw WorldError("\(path("plan.json")): vae_label_weights names \"\(name)\", which is not a label "
+                                 + "(\(PortraitLabel.allCases.map(\.name).joined(separator: ", ")))")
+            }
+            guard weight.isFinite, weight > 0 else {
+                throw WorldError("\(path("plan.json")): vae_label_weights.\(name) must be a positive number, got \(weight)")
+            }
+            labelWeights[label] = weight
+        }
         let vae = try AutoencoderKL(plan.vae, factory: factory(.vae))
         let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
-        let stage = VAEStage(vae: vae, examples: examples, klWeight: plan.klWeight)
+        let stage = VAEStage(vae: vae, examples: examples, klWeight: plan.klWeight, labelWeights: labelWeights)
         let (finished, step) = try runLoop(stage, .vae, plan.vaeTraining)
         guard finished else { return (false, step) }
         var config = plan.vae

@@ -77,6 +77,51 @@ final class WorldModelsTests: XCTestCase {
         assertFalls(try losses(stage, steps: 8, batch: 2, lr: 3e-3), "vae")
     }
 
+    /// `vae_label_weights`: the eyes' pixels weigh `w` times the rest, the weights average 1, the loss falls, and
+    /// weight 1 is the unweighted objective.
+    func testVAELabelWeightsWeighTheNamedPixels() throws {
+        let plan = try WorldModelPlan.tiny()
+        let examples = try RenderedExamples(kind: .pretraining, seed: 0)
+        func stage(_ weights: [PortraitLabel: Double]) throws -> VAEStage {
+            let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+            return VAEStage(vae: vae, examples: examples, klWeight: 1e-4, labelWeights: weights)
+        }
+        let weighted = try stage([.eyes: 10])
+        let labels = try XCTUnwrap(examples.batch(0..<2, labels: true).labels)
+        let weights = try weighted.pixelWeights(labels)
+        XCTAssertEqual(weights.shape, [2, 1, 64, 64])
+        XCTAssertEqual(try weights.mean().item(), 1, accuracy: 1e-5)
+        let w = try weights.flatten().toArray(Float.self)
+        let ids = try labels.flatten().toArray(Int64.self)
+        let eye = try XCTUnwrap(ids.firstIndex(of: Int64(PortraitLabel.eyes.rawValue)))
+        let other = try XCTUnwrap(ids.firstIndex(of: Int64(PortraitLabel.skin.rawValue)))
+        XCTAssertEqual(w[eye] / w[other], 10, accuracy: 1e-4)
+        XCTAssertEqual(Set(ids.indices.filter { ids[$0] != Int64(PortraitLabel.eyes.rawValue) }.map { w[$0] }).count, 1)
+        let plain = try stage([:]).loss(examples: 0..<2, generator: Generator(seed: 5)).loss.item()
+        let unit = try stage([.eyes: 1]).loss(examples: 0..<2, generator: Generator(seed: 5)).loss.item()
+        let heavy = try stage([.eyes: 10]).loss(examples: 0..<2, generator: Generator(seed: 5)).loss.item()
+        XCTAssertEqual(unit, plain, accuracy: 1e-6 * abs(plain))
+        XCTAssertNotEqual(heavy, plain)
+        assertFalls(try losses(try stage([.eyes: 10]), steps: 8, batch: 2, lr: 3e-3), "weighted vae")
+    }
+
+    /// A plan whose `vae_label_weights` names no label (or gives a weight that is not positive) is refused before
+    /// the VAE stage writes anything.
+    func testUnknownVAELabelWeightIsRefused() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("vae-weights")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for (weights, message): ([String: Double], String) in [(["eyes": 10, "iris": 4], "vae_label_weights names \"iris\""),
+                                   (["eyes": 0], "vae_label_weights.eyes must be a positive number")] {
+            var plan = try oneStepPlan()
+            plan.vaeLabelWeights = weights
+            let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+            XCTAssertThrowsError(try run.run([.vae])) { XCTAssert("\($0)".contains("plan.json: " + message), "\($0)") }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/vae"))
+            try? FileManager.default.removeItem(atPath: out + "/run")
+        }
+    }
+
     func testCLIPLossFallsFromScratch() throws {
         let plan = try WorldModelPlan.tiny()
         let clip = try CLIPModel(plan.clip, factory: ParameterFactory(generator: Generator(seed: 2)))
