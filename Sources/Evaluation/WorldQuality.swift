@@ -147,7 +147,6 @@ public enum WorldQuality {
         let generated = try ImageSetGeneration.generate(pipeline, prompts: examples.map(\.caption.text),
                                                         seeds: (0..<count).map { UInt64($0) }, settings: sampling)
         let observed = try evaluator.observe(generated)
-        let classes = Dictionary(uniqueKeysWithValues: AttributeClass.all.map { ($0.name, $0) })
         /// Per image, the fraction of its caption's attributes the probe reads as named; per attribute, the counts
         /// and the misses as "stated -> read".
         func agreement(_ attributes: [[Int]])
@@ -168,7 +167,7 @@ public enum WorldQuality {
                             agree += 1
                             right[name, default: 0] += 1
                         } else {
-                            let values = classes[name]!.values
+                            let values = AttributeClass.all[c].values
                             confusions[name, default: [:]]["\(values[truth[c]]) -> \(values[predicted[c]])", default: 0] += 1
                         }
                     }
