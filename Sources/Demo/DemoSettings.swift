@@ -90,6 +90,9 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         guard sampling.steps > 0, sampling.size % 8 == 0, sampling.batchSize > 0 else {
             throw DemoError("sampling: steps and batch_size must be positive and size a multiple of 8")
         }
+        guard (0...1).contains(sampling.guidanceRescale) else {
+            throw DemoError("sampling.guidance_rescale must be in 0...1, got \(sampling.guidanceRescale)")
+        }
     }
 }
 

@@ -6,16 +6,30 @@ import Torch
 public struct SamplingSettings: Codable, Equatable, Sendable {
     public var steps = 25
     public var guidanceScale = 5.0
+    /// diffusers' `guidance_rescale` (0: plain guidance; `DenoisingLoop.guidanceRescale`).
+    public var guidanceRescale = 0.0
     public var scheduler = "DDIMScheduler"
     public var size = 64
     /// Images denoised together (memory, not results: each image's noise comes from its own seed).
     public var batchSize = 32
 
     enum CodingKeys: String, CodingKey {
-        case steps, guidanceScale = "guidance_scale", scheduler, size, batchSize = "batch_size"
+        case steps, guidanceScale = "guidance_scale", guidanceRescale = "guidance_rescale", scheduler, size
+        case batchSize = "batch_size"
     }
 
     public init() {}
+
+    /// `guidance_rescale` may be absent (settings written before it existed mean plain guidance).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try container.decode(Int.self, forKey: .steps)
+        guidanceScale = try container.decode(Double.self, forKey: .guidanceScale)
+        guidanceRescale = try container.decodeIfPresent(Double.self, forKey: .guidanceRescale) ?? 0
+        scheduler = try container.decode(String.self, forKey: .scheduler)
+        size = try container.decode(Int.self, forKey: .size)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+    }
 }
 
 /// Many (prompt, seed) images at once: image i starts from the noise `spf generate --seed seeds[i]` draws
@@ -38,7 +52,8 @@ public enum ImageSetGeneration {
                 let conditioning = try Tensor.cat((start..<end).map { try pipeline.encodePrompt(prompts[$0]) })
                 let scheduler = try makeScheduler(name: settings.scheduler, config: pipeline.schedulerConfig)
                 let loop = DenoisingLoop(unet: pipeline.unet, scheduler: scheduler, guidanceScale: settings.guidanceScale,
-                                         dtype: pipeline.dtype, device: pipeline.device)
+                                         guidanceRescale: settings.guidanceRescale, dtype: pipeline.dtype,
+                                         device: pipeline.device)
                 var latentShape = shape
                 latentShape[0] = end - start
                 let latents = try loop(conditioning: conditioning,

@@ -8,6 +8,8 @@ struct SamplingOptions: ParsableArguments {
     var steps = 25
     @Option(help: "Classifier-free guidance scale.")
     var guidance = 5.0
+    @Option(name: .customLong("guidance-rescale"), help: "diffusers' guidance_rescale in [0, 1] (0: plain guidance).")
+    var guidanceRescale = 0.0
     @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name.")
     var scheduler = "DDIMScheduler"
 
@@ -17,9 +19,13 @@ struct SamplingOptions: ParsableArguments {
         guard schedulerNames.contains(scheduler) else {
             throw InputError("--scheduler \(scheduler): unknown sampler (one of \(schedulerNames.joined(separator: ", ")))")
         }
+        guard (0...1).contains(guidanceRescale) else {
+            throw InputError("--guidance-rescale must be in 0...1, got \(guidanceRescale)")
+        }
         var sampling = SamplingSettings()
         sampling.steps = steps
         sampling.guidanceScale = guidance
+        sampling.guidanceRescale = guidanceRescale
         sampling.scheduler = scheduler
         return sampling
     }

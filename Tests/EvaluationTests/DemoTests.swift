@@ -274,6 +274,10 @@ final class DemoTests: ScratchTestCase {
         XCTAssertThrowsError(try DemoSettings().applying(["evaluation_pairs=1"])) { XCTAssertTrue("\($0)".contains("evaluation_pairs")) }
         XCTAssertEqual(try DemoSettings().applying(["target=\"beard\"", "sampling.steps=7"]).sampling.steps, 7)
         XCTAssertEqual(try DemoSettings().applying(["target=beard"]).target, .beard)
+        XCTAssertEqual(try DemoSettings().applying(["sampling.guidance_rescale=0.7"]).sampling.guidanceRescale, 0.7)
+        XCTAssertThrowsError(try DemoSettings().applying(["sampling.guidance_rescale=2"])) {
+            XCTAssertTrue("\($0)".contains("sampling.guidance_rescale must be in 0...1, got 2"), "\($0)")
+        }
         // The SPF knobs are the training config's [spf] table under its own names.
         let spf = try DemoSettings().applying(["spf.lambda_fg=0.25", "spf.enhance_mode=direct"]).spf
         XCTAssertEqual(spf.lambdaFg, 0.25)

@@ -63,6 +63,26 @@ final class PipelineParityTests: PipelineParityTestCase {
                               runs["eulera.image"]!, "Euler ancestral")
     }
 
+    /// diffusers' guidance_rescale 0.7 (tools/reference/pipeline_rescale_fixtures.py): the same run as the DDIM test
+    /// with the guided prediction rescaled at every step; the rescale alone against `rescale_noise_cfg`.
+    func testGuidanceRescaleMatchesDiffusers() throws {
+        let (pipeline, runs) = try load()
+        let rescale = try SafeTensors.load(Self.fixtures.appendingPathComponent("pipe_rescale.safetensors").path)
+        // Two standard deviations of 256 terms, a division and two products per element.
+        let direct = try DenoisingLoop.rescaleGuided(rescale["direct.guided"]!, text: rescale["direct.text"]!,
+                                                     guidanceRescale: 0.7)
+        try assertParity(direct, rescale["direct.out"]!, Budget.reduction(length: 256) + .elementwise, "rescale_noise_cfg",
+                         in: referenceFixtures)
+        var options = GenerationOptions(prompt: Self.prompt, negativePrompt: "blurry", steps: 5, height: 16, width: 16)
+        options.guidanceScale = 7.5
+        options.guidanceRescale = 0.7
+        let images = try pipeline.generate(options, initialLatents: runs["ddim.latents"]!)
+        try assertImagesMatch(images, rescale["rescale.image"]!, "DDIM, guidance 7.5 rescaled 0.7")
+        // And it is not plain guidance: the rescaled run differs from the DDIM fixture by far more than the budget.
+        let plain = try XCTUnwrap(runs["ddim.image"])
+        XCTAssertGreaterThan(try (rescale["rescale.image"]! - plain).abs().amax().item(), 0.01)
+    }
+
     func testBadRequestsAreRejectedBeforeAnyWork() throws {
         let (pipeline, runs) = try load()
         func rejects(_ options: GenerationOptions, _ text: String, latents: Tensor? = nil) {
@@ -74,6 +94,9 @@ final class PipelineParityTests: PipelineParityTestCase {
         rejects(GenerationOptions(prompt: "x", height: 20, width: 16), "multiples of 8")
         rejects(GenerationOptions(prompt: "x", steps: 0), "steps")
         rejects(GenerationOptions(prompt: "x", scheduler: "pndm"), "pndm")
+        var rescaled = GenerationOptions(prompt: "x")
+        rescaled.guidanceRescale = 1.5
+        rejects(rescaled, "guidance rescale must be a number between 0 and 1, got 1.5")
         rejects(GenerationOptions(prompt: "x", height: 32, width: 16), "expected [1, 4, 16, 8]", latents: runs["ddim.latents"]!)
     }
 }

@@ -64,6 +64,9 @@ final class GenerateCommandTests: ThreadScopedTestCase {
         XCTAssertThrowsError(try run(base + ["--prompt", "x", "--scheduler", "plms"])) {
             XCTAssert("\($0)".contains("plms"), "\($0)")
         }
+        XCTAssertThrowsError(try run(base + ["--prompt", "x", "--guidance-rescale", "1.5"])) {
+            XCTAssert("\($0)".contains("guidance rescale must be a number between 0 and 1, got 1.5"), "\($0)")
+        }
         XCTAssertThrowsError(try run(["--model", directory.appendingPathComponent("none").path, "--prompt", "x",
                                       "--out", out])) {
             XCTAssert("\($0)".contains("no such model folder"), "\($0)")

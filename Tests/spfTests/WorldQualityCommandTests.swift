@@ -32,6 +32,15 @@ final class WorldQualityCommandTests: XCTestCase {
         XCTAssertEqual(try parsed.sampling.settings().scheduler, "euler_a")
     }
 
+    func testGuidanceRescaleOutOfRangeIsRefusedBeforeTheWorldLoads() throws {
+        var command = try WorldQualityCommand.parseAsRoot(["--world", directory + "/nowhere", "--guidance-rescale", "1.2",
+                                                           "--threads", "1"])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--guidance-rescale must be in 0...1, got 1.2"), "\($0)") }
+        let parsed = try WorldQualityCommand.parseAsRoot(["--guidance-rescale", "0.7"]) as! WorldQualityCommand
+        XCTAssertEqual(try parsed.sampling.settings().guidanceRescale, 0.7)
+        XCTAssertEqual((try WorldQualityCommand.parseAsRoot([]) as! WorldQualityCommand).sampling.guidanceRescale, 0)
+    }
+
     func testSamplesAreASheetAndOneLinePerGeneration() throws {
         let image = try RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 90, count: 48))
         let flagged = (0..<2).map {

@@ -5,7 +5,7 @@ import Torch
 /// The sampling loop of text-to-image generation, in diffusers' StableDiffusionPipeline order: set the
 /// timesteps, draw (or take) the initial latents and scale them by the scheduler's init_noise_sigma, then per
 /// timestep run the UNet on [uncond, cond] (one pass on cond alone without guidance), combine
-/// uncond + guidance * (cond - uncond), and step the scheduler. One implementation shared by generation
+/// uncond + guidance * (cond - uncond) (optionally rescaled, `guidanceRescale`), and step the scheduler. One implementation shared by generation
 /// (`StableDiffusionPipeline.generate`), `spf bench unet --task sample`, and training-time validation images
 /// and evaluation. Returns the final latents (decode them with the VAE).
 public struct DenoisingLoop {
@@ -13,15 +13,20 @@ public struct DenoisingLoop {
     public let scheduler: any Scheduler
     /// Classifier-free guidance weight; <= 1 disables guidance (one UNet pass per step), as diffusers does.
     public var guidanceScale: Double
+    /// diffusers' `guidance_rescale` (Lin et al. 2023, sec. 3.4): 0 (the default) is plain guidance; phi in (0, 1]
+    /// mixes in the guided prediction rescaled to the text-conditioned prediction's standard deviation per image,
+    /// which counters the over-saturation high guidance scales cause.
+    public var guidanceRescale: Double
     /// The latents' dtype and device (the UNet's).
     public var dtype: DType
     public var device: Device
 
-    public init(unet: UNet2DConditionModel, scheduler: any Scheduler, guidanceScale: Double, dtype: DType = .float32,
-                device: Device = .cpu) {
+    public init(unet: UNet2DConditionModel, scheduler: any Scheduler, guidanceScale: Double, guidanceRescale: Double = 0,
+                dtype: DType = .float32, device: Device = .cpu) {
         self.unet = unet
         self.scheduler = scheduler
         self.guidanceScale = guidanceScale
+        self.guidanceRescale = guidanceRescale
         self.dtype = dtype
         self.device = device
     }
@@ -72,11 +77,24 @@ public struct DenoisingLoop {
                 if usesGuidance {
                     let parts = try noise.chunk(2)
                     noise = try parts[0] + (parts[1] - parts[0]) * guidanceScale
+                    if guidanceRescale > 0 {
+                        noise = try Self.rescaleGuided(noise, text: parts[1], guidanceRescale: guidanceRescale)
+                    }
                 }
                 latents = try scheduler.step(modelOutput: noise, timestep: t, sample: latents, generator: generator)
                 progress?(index + 1, total)
             }
             return latents
         }
+    }
+
+    /// diffusers' `rescale_noise_cfg`: phi * guided * (std(text) / std(guided)) + (1 - phi) * guided, the standard
+    /// deviations (unbiased, as torch's default) over every dimension but the batch.
+    public static func rescaleGuided(_ guided: Tensor, text: Tensor, guidanceRescale: Double) throws -> Tensor {
+        let dims = Array(1..<guided.ndim)
+        let stdText = try text.std(dims: dims, keepDim: true)
+        let stdGuided = try guided.std(dims: dims, keepDim: true)
+        let rescaled = try guided * (stdText / stdGuided)
+        return try rescaled * guidanceRescale + guided * (1 - guidanceRescale)
     }
 }

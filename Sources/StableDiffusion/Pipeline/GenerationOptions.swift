@@ -8,6 +8,8 @@ public struct GenerationOptions: Codable, Equatable, Sendable {
     public var steps: Int = 30
     /// Classifier-free guidance weight; <= 1 disables guidance (one UNet pass per step), as diffusers does.
     public var guidanceScale: Double = 7.5
+    /// diffusers' `guidance_rescale` in [0, 1]; 0 is plain classifier-free guidance (`DenoisingLoop.guidanceRescale`).
+    public var guidanceRescale: Double = 0
     public var height: Int = 512
     public var width: Int = 512
     /// A scheduler name accepted by `makeScheduler` ("ddim", "euler", "dpmpp_2m_karras", ...); nil uses the
@@ -44,6 +46,9 @@ public struct GenerationOptions: Codable, Equatable, Sendable {
         }
         guard guidanceScale >= 0, guidanceScale <= Self.maxGuidanceScale else {
             throw PipelineError("guidance scale must be a number between 0 and \(Self.maxGuidanceScale), got \(guidanceScale)")
+        }
+        guard (0...1).contains(guidanceRescale) else {
+            throw PipelineError("guidance rescale must be a number between 0 and 1, got \(guidanceRescale)")
         }
     }
 

@@ -120,8 +120,8 @@ public final class StableDiffusionPipeline {
             let conditioning = try encodePrompt(options.prompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1])
             let unconditional = options.usesGuidance
                 ? try encodePrompt(options.negativePrompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1]) : nil
-            let loop = DenoisingLoop(unet: unet, scheduler: scheduler, guidanceScale: options.guidanceScale, dtype: dtype,
-                                     device: device)
+            let loop = DenoisingLoop(unet: unet, scheduler: scheduler, guidanceScale: options.guidanceScale,
+                                     guidanceRescale: options.guidanceRescale, dtype: dtype, device: device)
             let latents = try loop(conditioning: conditioning, unconditional: unconditional, latentShape: latentShape,
                                    initialLatents: initialLatents, generator: Generator(seed: options.seed),
                                    steps: options.steps, progress: progress)
