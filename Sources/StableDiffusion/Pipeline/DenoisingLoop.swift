@@ -5,9 +5,9 @@ import Torch
 /// The sampling loop of text-to-image generation, in diffusers' StableDiffusionPipeline order: set the
 /// timesteps, draw (or take) the initial latents and scale them by the scheduler's init_noise_sigma, then per
 /// timestep run the UNet on [uncond, cond] (one pass on cond alone without guidance), combine
-/// uncond + guidance * (cond - uncond) (optionally rescaled, `guidanceRescale`), and step the scheduler. One implementation shared by generation
-/// (`StableDiffusionPipeline.generate`), `spf bench unet --task sample`, and training-time validation images
-/// and evaluation. Returns the final latents (decode them with the VAE).
+/// uncond + guidance * (cond - uncond) (optionally rescaled, `guidanceRescale`), and step the scheduler. One
+/// implementation shared by generation (`StableDiffusionPipeline.generate`), `spf bench unet --task sample`, and
+/// training-time validation images and evaluation. Returns the final latents (decode them with the VAE).
 public struct DenoisingLoop {
     public let unet: UNet2DConditionModel
     public let scheduler: any Scheduler
