@@ -138,6 +138,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// 1 elsewhere, normalized to mean 1): unweighted, the VAE lost the iris colour (a few pixels per eye).
     /// Absent in older plans: unweighted.
     public var vaeLabelWeights: [String: Double]?
+    /// Weights of the UNet's denoising error per latent cell by the labels of the pixels it covers (`PortraitLabel`
+    /// names, e.g. `{"skin": 2, "eyes": 4}`; 1 elsewhere, a batch normalized to mean 1; `LatentLabelWeights`).
+    /// Absent in older plans: unweighted.
+    public var unetLabelWeights: [String: Double]?
     /// Held-out images each stage is measured on when it finishes (VAE PSNR, CLIP retrieval, probe accuracy).
     public var evaluationImages = 256
     public var seed: UInt64 = 0
@@ -151,6 +155,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeReconstructionTargets = "probe_reconstruction_targets", probeRendersOnly = "probe_renders_only"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
         case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay", vaeLabelWeights = "vae_label_weights"
+        case unetLabelWeights = "unet_label_weights"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's

@@ -128,18 +128,24 @@ public final class WorldPretraining {
 
     func parameterCount(_ stage: WorldStage) -> Int { stage.trainableParameters.reduce(0) { $0 + $1.tensor.numel } }
 
-    func trainVAE() throws -> (finished: Bool, step: Int) {
+    /// A plan field of weights per label name (`vae_label_weights`, `unet_label_weights`), checked.
+    func labelWeights(_ values: [String: Double]?, field: String) throws -> [PortraitLabel: Double] {
         var labelWeights: [PortraitLabel: Double] = [:]
-        for (name, weight) in plan.vaeLabelWeights ?? [:] {
+        for (name, weight) in values ?? [:] {
             guard let label = PortraitLabel.allCases.first(where: { $0.name == name }) else {
-                throw WorldError("\(path("plan.json")): vae_label_weights names \"\(name)\", which is not a label "
+                throw WorldError("\(path("plan.json")): \(field) names \"\(name)\", which is not a label "
                                  + "(\(PortraitLabel.allCases.map(\.name).joined(separator: ", ")))")
             }
             guard weight.isFinite, weight > 0 else {
-                throw WorldError("\(path("plan.json")): vae_label_weights.\(name) must be a positive number, got \(weight)")
+                throw WorldError("\(path("plan.json")): \(field).\(name) must be a positive number, got \(weight)")
             }
             labelWeights[label] = weight
         }
+        return labelWeights
+    }
+
+    func trainVAE() throws -> (finished: Bool, step: Int) {
+        let labelWeights = try labelWeights(plan.vaeLabelWeights, field: "vae_label_weights")
         let vae = try AutoencoderKL(plan.vae, factory: factory(.vae))
         let examples = try RenderedExamples(kind: .pretraining, seed: plan.seed)
         let stage = VAEStage(vae: vae, examples: examples, klWeight: plan.klWeight, labelWeights: labelWeights)
@@ -242,6 +248,7 @@ public final class WorldPretraining {
         if let decay = plan.unetEMADecay, !(decay > 0 && decay < 1) {
             throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
         }
+        _ = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
         let base = path("stages/unet-base")
         if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
             let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
@@ -294,7 +301,11 @@ public final class WorldPretraining {
         session.log = { self.log("\(name): " + $0) }
         let dropout = plan.captionDropout
         let snrGamma = plan.unetSNRGamma
-        session.makeMethod = { models, _ in WorldUNetMethod(models: models, captionDropout: dropout, snrGamma: snrGamma) }
+        let weights = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
+        let cells = weights.isEmpty ? nil : LatentLabelWeights(folder: data, weights: weights)
+        session.makeMethod = { models, _ in
+            WorldUNetMethod(models: models, captionDropout: dropout, snrGamma: snrGamma, labelWeights: cells)
+        }
         session.hooks.progress = { p in
             self.progress(StageLoop.Progress(stage: name, step: p.step, totalSteps: p.totalSteps, loss: p.loss,
                                              stepSeconds: p.stepSeconds))

@@ -63,12 +63,17 @@ public struct DiffusionObjective {
                     noisyLatents: try schedule.addNoise(original: latents, noise: noise, timesteps: timesteps))
     }
 
-    /// The loss of a prediction for a draw.
-    public func loss(prediction: Tensor, draw: Draw) throws -> Tensor {
+    /// The loss of a prediction for a draw. `elementWeights` (broadcast against the latents, e.g. [B, 1, h, w])
+    /// weighs each element's squared error before the mean; without it and without min-SNR the loss is the plain
+    /// mean squared error.
+    public func loss(prediction: Tensor, draw: Draw, elementWeights: Tensor? = nil) throws -> Tensor {
         let target = try schedule.target(original: draw.latents, noise: draw.noise, timesteps: draw.timesteps)
-        guard let snrGamma else {
+        if snrGamma == nil && elementWeights == nil {
             return try prediction.to(.float32).mseLoss(target.to(.float32))
         }
+        var perElement = try prediction.to(.float32).mseLoss(target.to(.float32), reduction: .none)
+        if let elementWeights { perElement = try perElement * elementWeights.to(dtype: .float32, device: perElement.device) }
+        guard let snrGamma else { return try perElement.mean() }
         let snr = try schedule.snr(timesteps: draw.timesteps)
         var weights = try Tensor.stack([snr, snr.onesLike() * snrGamma], dim: 1).amin(dims: [1])
         switch schedule.config.predictionType {
@@ -76,7 +81,6 @@ public struct DiffusionObjective {
         case .vPrediction: weights = try weights / (snr + 1)
         case .sample: break
         }
-        let perElement = try prediction.to(.float32).mseLoss(target.to(.float32), reduction: .none)
         let perSample = try perElement.mean(dims: Array(1..<perElement.ndim))
         return try (perSample * weights).mean()
     }
