@@ -248,7 +248,7 @@ public final class WorldPretraining {
         if let decay = plan.unetEMADecay, !(decay > 0 && decay < 1) {
             throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
         }
-        _ = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
+        _ = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")  // refused before anything is rendered
         let base = path("stages/unet-base")
         if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
             let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
