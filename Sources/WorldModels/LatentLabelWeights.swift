@@ -46,8 +46,7 @@ public final class LatentLabelWeights {
         var sums = [Float](repeating: 0, count: height * width)
         for y in 0..<map.height {
             for x in 0..<map.width {
-                let label = PortraitLabel(rawValue: map.ids[y * map.width + x])!
-                sums[(y / fy) * width + x / fx] += Float(weights[label] ?? 1)
+                sums[(y / fy) * width + x / fx] += Float(weights[map[x, y]] ?? 1)
             }
         }
         let cell = sums.map { $0 / Float(fx * fy) }

@@ -248,13 +248,15 @@ public final class WorldPretraining {
         if let decay = plan.unetEMADecay, !(decay > 0 && decay < 1) {
             throw WorldError("\(path("plan.json")): unet_ema_decay \(decay) is not in (0, 1)")
         }
-        _ = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")  // refused before anything is rendered
+        // Checked before anything is rendered; one instance for every phase, so each label map is read once.
+        let weights = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
+        let data = path("data/pretrain")
+        let cells = weights.isEmpty ? nil : LatentLabelWeights(folder: data, weights: weights)
         let base = path("stages/unet-base")
         if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
             let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
             try writePipeline(unet: unet.stateDict(), to: base)
         }
-        let data = path("data/pretrain")
         if !FileManager.default.fileExists(atPath: data) {
             log("unet: rendering \(plan.unetImages) pre-training images to \(data)")
             try FileManager.default.createDirectory(atPath: path("data"), withIntermediateDirectories: true)
@@ -267,7 +269,8 @@ public final class WorldPretraining {
             let model = index == 0 ? base : path(plan.unetPhases[index - 1].folder + "/model")
             let name = (phase.folder as NSString).lastPathComponent
             let (finished, reached) = try trainUNetPhase(name: name, model: model, data: data, out: out,
-                                                         settings: phase.settings, seed: plan.seed &+ 31 &+ UInt64(index))
+                                                         settings: phase.settings, seed: plan.seed &+ 31 &+ UInt64(index),
+                                                         labelWeights: cells)
             step = reached
             if !finished { return (false, step) }
         }
@@ -276,7 +279,7 @@ public final class WorldPretraining {
 
     /// One UNet phase through the fine-tuning engine (full UNet, the world's caption dropout).
     func trainUNetPhase(name: String, model: String, data: String, out: String, settings s: StageSettings,
-                        seed: UInt64) throws -> (finished: Bool, step: Int) {
+                        seed: UInt64, labelWeights cells: LatentLabelWeights?) throws -> (finished: Bool, step: Int) {
         var config = TrainingConfig()
         config.model = model
         config.data = data
@@ -301,8 +304,6 @@ public final class WorldPretraining {
         session.log = { self.log("\(name): " + $0) }
         let dropout = plan.captionDropout
         let snrGamma = plan.unetSNRGamma
-        let weights = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
-        let cells = weights.isEmpty ? nil : LatentLabelWeights(folder: data, weights: weights)
         session.makeMethod = { models, _ in
             WorldUNetMethod(models: models, captionDropout: dropout, snrGamma: snrGamma, labelWeights: cells)
         }
