@@ -120,7 +120,7 @@ let package = Package(
         .target(name: "ParityTesting", dependencies: ["Torch", "SafeTensors"], path: "Tests/ParityTesting"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "SafeTensors", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Torch"]),
-        .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "SafeTensors", "Torch", "Tokenizers", "ParityTesting",
+        .testTarget(name: "spfTests", dependencies: ["spf", "Imaging", "StableDiffusion", "SafeTensors", "Torch", "Tokenizers", "ParityTesting",
                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "SafeTensors"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),

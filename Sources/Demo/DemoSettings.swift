@@ -93,6 +93,10 @@ public struct DemoSettings: Codable, Equatable, Sendable {
         guard (0...1).contains(sampling.guidanceRescale) else {
             throw DemoError("sampling.guidance_rescale must be in 0...1, got \(sampling.guidanceRescale)")
         }
+        do {
+            try sampling.projectedGuidance.validate(names: ("sampling.apg.eta", "sampling.apg.momentum",
+                                                            "sampling.apg.norm_threshold"))
+        } catch { throw DemoError("\(error)") }
     }
 }
 

@@ -8,6 +8,8 @@ public struct SamplingSettings: Codable, Equatable, Sendable {
     public var guidanceScale = 5.0
     /// diffusers' `guidance_rescale` (0: plain guidance; `DenoisingLoop.guidanceRescale`).
     public var guidanceRescale = 0.0
+    /// Adaptive projected guidance (`.none`: plain classifier-free guidance; `DenoisingLoop.projectedGuidance`).
+    public var projectedGuidance = AdaptiveProjectedGuidance.none
     public var scheduler = "DDIMScheduler"
     public var size = 64
     /// Images denoised together (memory, not results: each image's noise comes from its own seed).
@@ -15,17 +17,19 @@ public struct SamplingSettings: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case steps, guidanceScale = "guidance_scale", guidanceRescale = "guidance_rescale", scheduler, size
+        case projectedGuidance = "apg"
         case batchSize = "batch_size"
     }
 
     public init() {}
 
-    /// `guidance_rescale` may be absent (settings written before it existed mean plain guidance).
+    /// `guidance_rescale` and `apg` may be absent (settings written before they existed mean plain guidance).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         steps = try container.decode(Int.self, forKey: .steps)
         guidanceScale = try container.decode(Double.self, forKey: .guidanceScale)
         guidanceRescale = try container.decodeIfPresent(Double.self, forKey: .guidanceRescale) ?? 0
+        projectedGuidance = try container.decodeIfPresent(AdaptiveProjectedGuidance.self, forKey: .projectedGuidance) ?? .none
         scheduler = try container.decode(String.self, forKey: .scheduler)
         size = try container.decode(Int.self, forKey: .size)
         batchSize = try container.decode(Int.self, forKey: .batchSize)
@@ -52,7 +56,8 @@ public enum ImageSetGeneration {
                 let conditioning = try Tensor.cat((start..<end).map { try pipeline.encodePrompt(prompts[$0]) })
                 let scheduler = try makeScheduler(name: settings.scheduler, config: pipeline.schedulerConfig)
                 let loop = DenoisingLoop(unet: pipeline.unet, scheduler: scheduler, guidanceScale: settings.guidanceScale,
-                                         guidanceRescale: settings.guidanceRescale, dtype: pipeline.dtype,
+                                         guidanceRescale: settings.guidanceRescale,
+                                         projectedGuidance: settings.projectedGuidance, dtype: pipeline.dtype,
                                          device: pipeline.device)
                 var latentShape = shape
                 latentShape[0] = end - start

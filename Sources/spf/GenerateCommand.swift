@@ -53,6 +53,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("guidance-rescale"),
             help: "diffusers' guidance_rescale in [0, 1]: rescales the guided prediction towards the text prediction's spread (0: plain guidance).")
     var guidanceRescale = 0.0
+    @OptionGroup var projectedGuidance: ProjectedGuidanceOptions
 
     @Option(help: "Image height in pixels (a multiple of 8; default: the model's own size, unet sample_size x VAE scale, 512 for SD 1.5).")
     var height: Int?
@@ -108,6 +109,7 @@ struct GenerateCommand: ParsableCommand {
                                         steps: steps, guidanceScale: guidance, height: height ?? 512, width: width ?? 512,
                                         scheduler: scheduler)
         options.guidanceRescale = guidanceRescale
+        options.projectedGuidance = try projectedGuidance.settings()
         try options.validate()
         if loraScale != nil, lora == nil { throw ValidationError("--lora-scale needs --lora") }
         if let loraScale, !(loraScale.isFinite && abs(loraScale) <= 100) {
@@ -144,7 +146,7 @@ struct GenerateCommand: ParsableCommand {
         let text: [(key: String, value: String)] = [
             ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", String(seed)), ("steps", String(steps)),
             ("scheduler", samplerName), ("guidance_scale", String(guidance)),
-            ("guidance_rescale", String(guidanceRescale)), ("model", model),
+            ("guidance_rescale", String(guidanceRescale)), ("apg", projectedGuidance.description), ("model", model),
             ("init_latents", initLatents ?? ""), ("clip_skip", clipSkip.map(String.init) ?? ""),
             ("lora", lora ?? ""), ("lora_scale", lora.map { _ in String(loraScale ?? 1) } ?? ""), ("software", "spf-portrait"),
         ]

@@ -10,6 +10,7 @@ struct SamplingOptions: ParsableArguments {
     var guidance = 5.0
     @Option(name: .customLong("guidance-rescale"), help: "diffusers' guidance_rescale in [0, 1] (0: plain guidance).")
     var guidanceRescale = 0.0
+    @OptionGroup var projectedGuidance: ProjectedGuidanceOptions
     @Option(help: "Sampler: ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddpm, or a diffusers class name.")
     var scheduler = "DDIMScheduler"
 
@@ -23,6 +24,7 @@ struct SamplingOptions: ParsableArguments {
             throw InputError("--guidance-rescale must be in 0...1, got \(guidanceRescale)")
         }
         var sampling = SamplingSettings()
+        sampling.projectedGuidance = try projectedGuidance.settings()
         sampling.steps = steps
         sampling.guidanceScale = guidance
         sampling.guidanceRescale = guidanceRescale

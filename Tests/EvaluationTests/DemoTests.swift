@@ -278,6 +278,11 @@ final class DemoTests: ScratchTestCase {
         XCTAssertThrowsError(try DemoSettings().applying(["sampling.guidance_rescale=2"])) {
             XCTAssertTrue("\($0)".contains("sampling.guidance_rescale must be in 0...1, got 2"), "\($0)")
         }
+        XCTAssertEqual(try DemoSettings().applying(["sampling.apg.norm_threshold=1"]).sampling.projectedGuidance,
+                       AdaptiveProjectedGuidance(normThreshold: 1))
+        XCTAssertThrowsError(try DemoSettings().applying(["sampling.apg.momentum=-1"])) {
+            XCTAssertTrue("\($0)".contains("sampling.apg.momentum must be in (-1, 1), got -1"), "\($0)")
+        }
         // The SPF knobs are the training config's [spf] table under its own names.
         let spf = try DemoSettings().applying(["spf.lambda_fg=0.25", "spf.enhance_mode=direct"]).spf
         XCTAssertEqual(spf.lambdaFg, 0.25)

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Imaging
+import StableDiffusion
 import XCTest
 
 @testable import spf
@@ -39,6 +40,15 @@ final class WorldQualityCommandTests: XCTestCase {
         let parsed = try WorldQualityCommand.parseAsRoot(["--guidance-rescale", "0.7"]) as! WorldQualityCommand
         XCTAssertEqual(try parsed.sampling.settings().guidanceRescale, 0.7)
         XCTAssertEqual((try WorldQualityCommand.parseAsRoot([]) as! WorldQualityCommand).sampling.guidanceRescale, 0)
+    }
+
+    func testAPGFlagsAreCheckedBeforeTheWorldLoads() throws {
+        var command = try WorldQualityCommand.parseAsRoot(["--world", directory + "/nowhere", "--apg-momentum", "1",
+                                                           "--threads", "1"])
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--apg-momentum must be in (-1, 1), got 1.0"), "\($0)") }
+        let parsed = try WorldQualityCommand.parseAsRoot(["--apg-norm-threshold", "1", "--apg-eta", "0"]) as! WorldQualityCommand
+        XCTAssertEqual(try parsed.sampling.settings().projectedGuidance, AdaptiveProjectedGuidance(eta: 0, normThreshold: 1))
+        XCTAssertEqual(try (WorldQualityCommand.parseAsRoot([]) as! WorldQualityCommand).sampling.settings().projectedGuidance, .none)
     }
 
     func testSamplesAreASheetAndOneLinePerGeneration() throws {

@@ -5,7 +5,8 @@ import Torch
 /// The sampling loop of text-to-image generation, in diffusers' StableDiffusionPipeline order: set the
 /// timesteps, draw (or take) the initial latents and scale them by the scheduler's init_noise_sigma, then per
 /// timestep run the UNet on [uncond, cond] (one pass on cond alone without guidance), combine
-/// uncond + guidance * (cond - uncond) (optionally rescaled, `guidanceRescale`), and step the scheduler. One
+/// uncond + guidance * (cond - uncond) (or its adaptive projected form, `projectedGuidance`; optionally rescaled,
+/// `guidanceRescale`), and step the scheduler. One
 /// implementation shared by generation (`StableDiffusionPipeline.generate`), `spf bench unet --task sample`, and
 /// training-time validation images and evaluation. Returns the final latents (decode them with the VAE).
 public struct DenoisingLoop {
@@ -17,16 +18,19 @@ public struct DenoisingLoop {
     /// mixes in the guided prediction rescaled to the text-conditioned prediction's standard deviation per image,
     /// which counters the over-saturation high guidance scales cause.
     public var guidanceRescale: Double
+    /// Adaptive projected guidance (`AdaptiveProjectedGuidance`); `.none` is plain classifier-free guidance.
+    public var projectedGuidance: AdaptiveProjectedGuidance
     /// The latents' dtype and device (the UNet's).
     public var dtype: DType
     public var device: Device
 
     public init(unet: UNet2DConditionModel, scheduler: any Scheduler, guidanceScale: Double, guidanceRescale: Double = 0,
-                dtype: DType = .float32, device: Device = .cpu) {
+                projectedGuidance: AdaptiveProjectedGuidance = .none, dtype: DType = .float32, device: Device = .cpu) {
         self.unet = unet
         self.scheduler = scheduler
         self.guidanceScale = guidanceScale
         self.guidanceRescale = guidanceRescale
+        self.projectedGuidance = projectedGuidance
         self.dtype = dtype
         self.device = device
     }
@@ -69,6 +73,8 @@ public struct DenoisingLoop {
                 ?? Tensor.randn(latentShape, dtype: dtype, device: .cpu, generator: generator).to(device)
             latents = try latents * scheduler.initNoiseSigma
             let total = scheduler.timestepValues.count
+            var projected = projectedGuidance.isPlainGuidance
+                ? nil : AdaptiveProjectedGuidance.Run(projectedGuidance, scale: guidanceScale)
             for (index, t) in scheduler.timestepValues.enumerated() {
                 let input = usesGuidance ? try Tensor.cat([latents, latents]) : latents
                 let scaled = try scheduler.scaleModelInput(input, timestep: t)
@@ -76,7 +82,11 @@ public struct DenoisingLoop {
                 var noise = try unet(sample: scaled, timestep: timestep, encoderHiddenStates: embeddings).sample
                 if usesGuidance {
                     let parts = try noise.chunk(2)
-                    noise = try parts[0] + (parts[1] - parts[0]) * guidanceScale
+                    if projected != nil {
+                        noise = try projected!.guide(unconditional: parts[0], conditional: parts[1])
+                    } else {
+                        noise = try parts[0] + (parts[1] - parts[0]) * guidanceScale
+                    }
                     if guidanceRescale > 0 {
                         noise = try Self.rescaleGuided(noise, text: parts[1], guidanceRescale: guidanceRescale)
                     }

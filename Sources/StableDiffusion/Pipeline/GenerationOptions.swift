@@ -10,6 +10,8 @@ public struct GenerationOptions: Codable, Equatable, Sendable {
     public var guidanceScale: Double = 7.5
     /// diffusers' `guidance_rescale` in [0, 1]; 0 is plain classifier-free guidance (`DenoisingLoop.guidanceRescale`).
     public var guidanceRescale: Double = 0
+    /// Adaptive projected guidance; `.none` (the default) is plain classifier-free guidance.
+    public var projectedGuidance: AdaptiveProjectedGuidance = .none
     public var height: Int = 512
     public var width: Int = 512
     /// A scheduler name accepted by `makeScheduler` ("ddim", "euler", "dpmpp_2m_karras", ...); nil uses the
@@ -50,6 +52,7 @@ public struct GenerationOptions: Codable, Equatable, Sendable {
         guard (0...1).contains(guidanceRescale) else {
             throw PipelineError("guidance rescale must be a number between 0 and 1, got \(guidanceRescale)")
         }
+        try projectedGuidance.validate()
     }
 
     public var usesGuidance: Bool { guidanceScale > 1 }

@@ -121,7 +121,8 @@ public final class StableDiffusionPipeline {
             let unconditional = options.usesGuidance
                 ? try encodePrompt(options.negativePrompt, clipSkip: clipSkip).repeated([options.batchSize, 1, 1]) : nil
             let loop = DenoisingLoop(unet: unet, scheduler: scheduler, guidanceScale: options.guidanceScale,
-                                     guidanceRescale: options.guidanceRescale, dtype: dtype, device: device)
+                                     guidanceRescale: options.guidanceRescale,
+                                     projectedGuidance: options.projectedGuidance, dtype: dtype, device: device)
             let latents = try loop(conditioning: conditioning, unconditional: unconditional, latentShape: latentShape,
                                    initialLatents: initialLatents, generator: Generator(seed: options.seed),
                                    steps: options.steps, progress: progress)
