@@ -7,7 +7,8 @@ struct ProjectedGuidanceOptions: ParsableArguments {
     @Option(name: .customLong("apg-eta"),
             help: "Adaptive projected guidance: weight of the guidance update's part parallel to the text prediction, 0...1 (1: plain guidance).")
     var eta = 1.0
-    @Option(name: .customLong("apg-momentum"),
+    // Unconditional: the recommended values are negative, and "-0.5" would otherwise be read as a flag.
+    @Option(name: .customLong("apg-momentum"), parsing: .unconditional,
             help: "Adaptive projected guidance: momentum of the update's running average over the steps, in (-1, 1) (the paper uses -0.5 to -0.75; 0: off).")
     var momentum = 0.0
     @Option(name: .customLong("apg-norm-threshold"),

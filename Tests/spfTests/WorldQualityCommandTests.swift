@@ -49,6 +49,10 @@ final class WorldQualityCommandTests: XCTestCase {
         let parsed = try WorldQualityCommand.parseAsRoot(["--apg-norm-threshold", "1", "--apg-eta", "0"]) as! WorldQualityCommand
         XCTAssertEqual(try parsed.sampling.settings().projectedGuidance, AdaptiveProjectedGuidance(eta: 0, normThreshold: 1))
         XCTAssertEqual(try (WorldQualityCommand.parseAsRoot([]) as! WorldQualityCommand).sampling.settings().projectedGuidance, .none)
+        // The paper's momenta are negative: "-0.5" after the flag is its value, not another flag.
+        let negative = try WorldQualityCommand.parseAsRoot(["--apg-momentum", "-0.5", "--count", "8"]) as! WorldQualityCommand
+        XCTAssertEqual(try negative.sampling.settings().projectedGuidance, AdaptiveProjectedGuidance(momentum: -0.5))
+        XCTAssertEqual(negative.count, 8)
     }
 
     func testSamplesAreASheetAndOneLinePerGeneration() throws {
