@@ -82,8 +82,8 @@ public struct DenoisingLoop {
                 var noise = try unet(sample: scaled, timestep: timestep, encoderHiddenStates: embeddings).sample
                 if usesGuidance {
                     let parts = try noise.chunk(2)
-                    if projected != nil {
-                        noise = try projected!.guide(unconditional: parts[0], conditional: parts[1])
+                    if let guided = try projected?.guide(unconditional: parts[0], conditional: parts[1]) {
+                        noise = guided
                     } else {
                         noise = try parts[0] + (parts[1] - parts[0]) * guidanceScale
                     }
