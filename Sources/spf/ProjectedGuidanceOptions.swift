@@ -15,20 +15,22 @@ struct ProjectedGuidanceOptions: ParsableArguments {
             help: "Adaptive projected guidance: cap on the update's L2 norm per image latent (diffusers' adaptive_projected_guidance_rescale; 0: no cap).")
     var normThreshold = 0.0
 
+    private var value: AdaptiveProjectedGuidance {
+        AdaptiveProjectedGuidance(eta: eta, momentum: momentum, normThreshold: normThreshold)
+    }
+
     /// The settings after the range checks, with the error naming the flag at fault.
     func settings() throws -> AdaptiveProjectedGuidance {
-        let settings = AdaptiveProjectedGuidance(eta: eta, momentum: momentum, normThreshold: normThreshold)
         do {
-            try settings.validate(names: ("--apg-eta", "--apg-momentum", "--apg-norm-threshold"))
+            try value.validate(names: ("--apg-eta", "--apg-momentum", "--apg-norm-threshold"))
         } catch {
             throw ValidationError("\(error)")
         }
-        return settings
+        return value
     }
 
     /// For the PNG text chunk: empty for plain guidance.
     var description: String {
-        AdaptiveProjectedGuidance(eta: eta, momentum: momentum, normThreshold: normThreshold).isPlainGuidance
-            ? "" : "eta=\(eta), momentum=\(momentum), norm_threshold=\(normThreshold)"
+        value.isPlainGuidance ? "" : "eta=\(eta), momentum=\(momentum), norm_threshold=\(normThreshold)"
     }
 }

@@ -22,7 +22,7 @@ final class AdaptiveProjectedGuidanceTests: PipelineParityTestCase {
                                                 scale: 7.5)
         for k in 0..<3 {
             let guided = try run.guide(unconditional: fixture["direct.uncond.\(k)"]!, conditional: fixture["direct.cond.\(k)"]!)
-            // The momentum carries earlier steps' directions: step k's error budget grows with k.
+            // One run across the three steps: its momentum buffer carries the earlier directions, as the reference's.
             try assertParity(guided, fixture["direct.out.\(k)"]!, Self.direct, "normalized_guidance step \(k)",
                              in: referenceFixtures)
         }
