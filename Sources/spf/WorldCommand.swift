@@ -8,7 +8,7 @@ struct WorldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "world",
         abstract: "Synthetic portraits with exact ground truth: render one, or write a dataset (docs/portrait-world.md).",
-        subcommands: [WorldRenderCommand.self, WorldDatasetCommand.self, WorldGridCommand.self, WorldPretrainCommand.self, WorldBenchCommand.self, WorldQualityCommand.self, WorldExportCommand.self]
+        subcommands: [WorldRenderCommand.self, WorldDatasetCommand.self, WorldGridCommand.self, WorldPretrainCommand.self, WorldBenchCommand.self, WorldQualityCommand.self, WorldExportCommand.self, WorldImportCommand.self]
     )
 }
 

@@ -16,5 +16,14 @@ final class CommandRoutingTests: XCTestCase {
         XCTAssertEqual(parsed.targets, "hat,beard")
         XCTAssert(try SPF.parseAsRoot(["demo", "--target", "hat"]) is DemoCommand)
         XCTAssert(try SPF.parseAsRoot(["world", "pretrain", "--out", "x", "--resume", "--extend-unet", "10"]) is WorldPretrainCommand)
+        let imported = try XCTUnwrap(SPF.parseAsRoot(["world", "import", "--from", "models/world", "--out", "x"]) as? WorldImportCommand)
+        XCTAssertEqual(imported.retrain, "unet", "the UNet is what one retrains by default")
+    }
+
+    /// `spf world import --retrain` names an unknown stage: refused before anything is read or written.
+    func testWorldImportRefusesAnUnknownStage() throws {
+        var command = try XCTUnwrap(SPF.parseAsRoot(["world", "import", "--from", "nowhere", "--out", "/tmp/spf-never-\(UUID().uuidString)",
+                                                     "--retrain", "unet,decoder"]) as? WorldImportCommand)
+        XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("--retrain: unknown stage \"decoder\""), "\($0)") }
     }
 }
