@@ -45,24 +45,8 @@ public enum WorldExport {
         defer { try? manager.removeItem(atPath: temporary) }
         var files: [String: Int] = [:]
         for folder in folders {
-            let source = runPath(folder)
-            guard let enumerator = manager.enumerator(atPath: source) else { throw WorldError("\(source): cannot list") }
-            for case let relative as String in enumerator {
-                let from = (source as NSString).appendingPathComponent(relative)
-                let to = ((temporary as NSString).appendingPathComponent(folder) as NSString).appendingPathComponent(relative)
-                var isDirectory: ObjCBool = false
-                manager.fileExists(atPath: from, isDirectory: &isDirectory)
-                if isDirectory.boolValue { continue }
-                try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                if relative.hasSuffix(".safetensors") {
-                    let header = try SafeTensorsFile(path: from)
-                    let tensors = try SafeTensors.load(from).mapValues { $0.dtype.isFloatingPoint ? try $0.to(dtype) : $0 }
-                    try SafeTensors.save(tensors, metadata: header.metadata.isEmpty ? ["format": "pt"] : header.metadata, to: to)
-                } else {
-                    try manager.copyItem(atPath: from, toPath: to)
-                }
-                files["\(folder)/\(relative)"] = (try manager.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
-            }
+            let copied = try convertFolder(runPath(folder), to: (temporary as NSString).appendingPathComponent(folder), dtype: dtype)
+            for (relative, bytes) in copied { files["\(folder)/\(relative)"] = bytes }
         }
         for record in records where manager.fileExists(atPath: runPath(record)) {
             try manager.copyItem(atPath: runPath(record), toPath: (temporary as NSString).appendingPathComponent(record))
@@ -85,5 +69,38 @@ public enum WorldExport {
         if manager.fileExists(atPath: out) { try manager.removeItem(atPath: out) }
         try manager.moveItem(atPath: temporary, toPath: out)
         return summary
+    }
+
+    /// A safetensors file with its floating-point tensors converted to `dtype`, keys and metadata unchanged.
+    public static func convertFile(_ source: String, to target: String, dtype: DType) throws {
+        guard FileManager.default.fileExists(atPath: source) else { throw WorldError("\(source): no such file") }
+        let header = try SafeTensorsFile(path: source)
+        let tensors = try SafeTensors.load(source).mapValues { $0.dtype.isFloatingPoint ? try $0.to(dtype) : $0 }
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try SafeTensors.save(tensors, metadata: header.metadata.isEmpty ? ["format": "pt"] : header.metadata, to: target)
+    }
+
+    /// A folder copied file by file with every safetensors file converted to `dtype`; the bytes of each file
+    /// written, by relative path.
+    @discardableResult
+    public static func convertFolder(_ source: String, to target: String, dtype: DType) throws -> [String: Int] {
+        let manager = FileManager.default
+        guard let enumerator = manager.enumerator(atPath: source) else { throw WorldError("\(source): cannot list") }
+        var files: [String: Int] = [:]
+        for case let relative as String in enumerator {
+            let from = (source as NSString).appendingPathComponent(relative)
+            let to = (target as NSString).appendingPathComponent(relative)
+            var isDirectory: ObjCBool = false
+            manager.fileExists(atPath: from, isDirectory: &isDirectory)
+            if isDirectory.boolValue { continue }
+            if relative.hasSuffix(".safetensors") {
+                try convertFile(from, to: to, dtype: dtype)
+            } else {
+                try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try manager.copyItem(atPath: from, toPath: to)
+            }
+            files[relative] = (try manager.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+        }
+        return files
     }
 }

@@ -1,7 +1,6 @@
 import Diffusion
 import Foundation
 import PortraitWorld
-import SafeTensors
 import Torch
 
 /// `spf world import`: a pretraining run folder seeded from an export (what `models/world` holds), so that some
@@ -55,7 +54,8 @@ public enum WorldImport {
         for stage in WorldStageName.allCases where !retrain.contains(stage) {
             switch stage {
             case .vae:
-                try widen(exportPath("pipeline/vae/diffusion_pytorch_model.safetensors"), to: runPath("stages/vae/model.safetensors"))
+                try WorldExport.convertFile(exportPath("pipeline/vae/diffusion_pytorch_model.safetensors"),
+                                            to: runPath("stages/vae/model.safetensors"), dtype: .float32)
                 let config: AutoencoderKLConfig
                 do {
                     config = try JSONDecoder().decode(AutoencoderKLConfig.self,
@@ -65,11 +65,13 @@ public enum WorldImport {
                 }
                 try writeJSON(config, to: runPath("stages/vae/vae_config.json"))
             case .clip:
-                try widen(exportPath("clip/model.safetensors"), to: runPath("stages/clip/model.safetensors"))
+                try WorldExport.convertFile(exportPath("clip/model.safetensors"), to: runPath("stages/clip/model.safetensors"),
+                                            dtype: .float32)
             case .probe:
-                try widen(exportPath("probe/model.safetensors"), to: runPath("stages/probe/model.safetensors"))
+                try WorldExport.convertFile(exportPath("probe/model.safetensors"), to: runPath("stages/probe/model.safetensors"),
+                                            dtype: .float32)
             case .unet:
-                try widenFolder(exportPath("pipeline"), to: runPath(unetFolder + "/model"))
+                try WorldExport.convertFolder(exportPath("pipeline"), to: runPath(unetFolder + "/model"), dtype: .float32)
             }
         }
         // Each kept stage's logs go back where `spf world pretrain` writes them (the UNet's extension phases too).
@@ -95,33 +97,5 @@ public enum WorldImport {
                                           outcome: retrained.isEmpty ? "imported" : "imported; to retrain: \(retrained.joined(separator: ", "))"))
         try writeJSON(manifest, to: runPath("manifest.json"))
         try manager.moveItem(atPath: temporary, toPath: out)
-    }
-
-    /// A safetensors file with its floating-point tensors widened to float32, keys and metadata unchanged.
-    static func widen(_ source: String, to target: String) throws {
-        guard FileManager.default.fileExists(atPath: source) else { throw WorldError("\(source): missing from the export") }
-        let header = try SafeTensorsFile(path: source)
-        let tensors = try SafeTensors.load(source).mapValues { $0.dtype.isFloatingPoint ? try $0.to(.float32) : $0 }
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try SafeTensors.save(tensors, metadata: header.metadata.isEmpty ? ["format": "pt"] : header.metadata, to: target)
-    }
-
-    /// A folder copied file by file, every safetensors file widened to float32.
-    static func widenFolder(_ source: String, to target: String) throws {
-        let manager = FileManager.default
-        guard let enumerator = manager.enumerator(atPath: source) else { throw WorldError("\(source): missing from the export") }
-        for case let relative as String in enumerator {
-            let from = (source as NSString).appendingPathComponent(relative)
-            let to = (target as NSString).appendingPathComponent(relative)
-            var isDirectory: ObjCBool = false
-            manager.fileExists(atPath: from, isDirectory: &isDirectory)
-            if isDirectory.boolValue { continue }
-            if relative.hasSuffix(".safetensors") {
-                try widen(from, to: to)
-            } else {
-                try manager.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try manager.copyItem(atPath: from, toPath: to)
-            }
-        }
     }
 }
