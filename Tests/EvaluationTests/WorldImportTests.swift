@@ -7,12 +7,18 @@ import XCTest
 /// `spf world import`: a run folder seeded from an export retrains the chosen stages, and a second export of it
 /// carries the kept stages' files byte for byte (float16 -> float32 -> float16 is exact).
 final class WorldImportTests: XCTestCase {
-    func testImportRetrainsTheUNetAndKeepsTheRestByteForByte() throws {
+    /// The tiny world's run folder, and a fresh folder holding its export under export/.
+    func exportedTinyWorld() throws -> (world: String, root: String) {
         let world = try TinyWorld.path()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("spf-import-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try WorldExport.write(run: world, to: root + "/export", command: "spf world export (test)")
+        return (world, root)
+    }
+
+    func testImportRetrainsTheUNetAndKeepsTheRestByteForByte() throws {
+        let (world, root) = try exportedTinyWorld()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         try WorldImport.write(export: root + "/export", to: root + "/run", retrain: [.unet], command: "spf world import (test)")
 
         // Kept stages: the export's weights in float32, the VAE's config as its stage wrote it, the logs.
@@ -58,11 +64,8 @@ final class WorldImportTests: XCTestCase {
     }
 
     func testImportRefusesWhatWouldBeStaleOrOverwritten() throws {
-        let world = try TinyWorld.path()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("spf-import-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let (world, root) = try exportedTinyWorld()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        _ = try WorldExport.write(run: world, to: root + "/export", command: "test")
         XCTAssertThrowsError(try WorldImport.write(export: root + "/export", to: root + "/a", retrain: [.clip], command: "x")) {
             XCTAssertTrue("\($0)".contains("retraining clip makes the shipped unet stale"), "\($0)")
         }
