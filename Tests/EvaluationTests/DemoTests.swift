@@ -11,13 +11,19 @@ import XCTest
 /// A tiny world (every model one step from scratch), made once per test process: the demo's and the
 /// evaluator's code paths on real folders in seconds.
 enum TinyWorld {
-    static let folder: Result<String, Error> = Result {
+    /// The CLIP BPE vocabulary pretraining needs: $SPF_CLIP_VOCAB, else the one scripts/setup.sh caches; a skip without it.
+    static func vocabulary() throws -> String {
         let candidates: [String?] = [ProcessInfo.processInfo.environment["SPF_CLIP_VOCAB"],
                                      URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                                          .deletingLastPathComponent().appendingPathComponent(".cache/clip/bpe_simple_vocab_16e6.txt.gz").path]
         guard let vocabulary = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw XCTSkip("no CLIP vocabulary (set SPF_CLIP_VOCAB or run scripts/setup.sh)")
         }
+        return vocabulary
+    }
+
+    static let folder: Result<String, Error> = Result {
+        let vocabulary = try TinyWorld.vocabulary()
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("spf-tiny-world-\(UUID().uuidString)").path
         var plan = try WorldModelPlan.tiny(steps: 1)
         plan.unetImages = 2
