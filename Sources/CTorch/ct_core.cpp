@@ -178,6 +178,9 @@ ct_err ct_device(ct_tensor t, int *device_type, int64_t *device_index) {
 
 ct_err ct_numel(ct_tensor t, int64_t *out) { CT_TRY(*out = get(t).numel()) }
 ct_err ct_is_contiguous(ct_tensor t, int *out) { CT_TRY(*out = get(t).is_contiguous() ? 1 : 0) }
+ct_err ct_is_channels_last(ct_tensor t, int *out) {
+    CT_TRY(*out = get(t).is_contiguous(at::MemoryFormat::ChannelsLast) ? 1 : 0)
+}
 
 ct_err ct_copy_data(ct_tensor t, void *dst, size_t nbytes) {
     CT_TRY({
@@ -197,6 +200,9 @@ ct_err ct_to(ct_tensor t, int dtype, int device_type, int64_t device_index, ct_t
 }
 
 ct_err ct_contiguous(ct_tensor t, ct_tensor *out) { CT_TRY(*out = wrap(get(t).contiguous())) }
+ct_err ct_contiguous_channels_last(ct_tensor t, ct_tensor *out) {
+    CT_TRY(*out = wrap(get(t).contiguous(at::MemoryFormat::ChannelsLast)))
+}
 ct_err ct_clone(ct_tensor t, ct_tensor *out) { CT_TRY(*out = wrap(get(t).clone())) }
 ct_err ct_detach(ct_tensor t, ct_tensor *out) { CT_TRY(*out = wrap(get(t).detach())) }
 ct_err ct_alias(ct_tensor t, ct_tensor *out) { CT_TRY(*out = wrap(get(t))) }

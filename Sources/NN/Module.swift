@@ -58,6 +58,15 @@ extension Module {
         }
     }
 
+    /// Lays every 4-D parameter (the convolution kernels) out NHWC in place, as PyTorch's
+    /// `module.to(memory_format=torch.channels_last)`: with an NHWC input the convolutions then run without
+    /// layout reorders. Values, names and checkpoints are unchanged (files are written in the standard layout).
+    public func useChannelsLast() throws {
+        try Tensor.withNoGrad {
+            for p in parameters where p.shape.count == 4 && !p.isChannelsLast { try p.setData(p.channelsLast()) }
+        }
+    }
+
     /// Copies `weights` into the parameters (converting dtype and device). With `strict`, a parameter the
     /// weights lack or a weight no parameter takes is an error; a shape mismatch always is. Every check runs
     /// before anything is copied, so a failed load leaves the module unchanged. `source` names the file in

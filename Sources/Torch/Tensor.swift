@@ -61,6 +61,13 @@ public final class Tensor {
         return flag != 0
     }
 
+    /// True when the (4-D) tensor is dense in NHWC order, PyTorch's `torch.channels_last`.
+    public var isChannelsLast: Bool {
+        var flag: Int32 = 0
+        _ = ct_is_channels_last(handle, &flag)
+        return flag != 0
+    }
+
     // MARK: Creation from Swift values
 
     /// Copies `values` into a new tensor of `T`'s dtype; `shape` defaults to one dimension.
@@ -191,6 +198,9 @@ public final class Tensor {
     }
 
     public func contiguous() throws -> Tensor { try makeTensor { ct_contiguous(handle, $0) } }
+    /// The same values laid out NHWC (`contiguous(memory_format=torch.channels_last)`); 4-D tensors only. Convolutions
+    /// keep the layout, so a UNet whose 4-D weights and input are NHWC runs without oneDNN's layout reorders.
+    public func channelsLast() throws -> Tensor { try makeTensor { ct_contiguous_channels_last(handle, $0) } }
     public func clone() throws -> Tensor { try makeTensor { ct_clone(handle, $0) } }
 
     /// True when both tensors have the same shape and |a - b| <= atol + rtol * |b| everywhere.

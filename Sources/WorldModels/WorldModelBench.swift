@@ -47,6 +47,16 @@ public enum WorldModelBench {
                 return try UNetBenchStage(unet: UNet2DConditionModel(config, factory: factory()))
             }))
         }
+        // The standard plan's UNet in NHWC (channels_last) against NCHW, at the batch sizes the plan weighs.
+        for batch in [16, 8] {
+            for channelsLast in [false, true] {
+                rows.append(("unet", "standard, batch \(batch)\(channelsLast ? ", channels_last" : "")", batch, {
+                    let unet = try UNet2DConditionModel(WorldModelPlan.standard().unet, factory: factory())
+                    if channelsLast { try unet.useChannelsLast() }
+                    return UNetBenchStage(unet: unet, channelsLast: channelsLast)
+                }))
+            }
+        }
         for channels in [[16, 32, 48, 64], [32, 64, 96, 128]] {
             rows.append(("probe", "\(channels)", 32, {
                 ProbeStage(probe: try AttributeProbe(AttributeProbeConfig(channels: channels), factory: factory()),
@@ -121,8 +131,12 @@ final class CachedBatch {
 final class UNetBenchStage: WorldStage {
     let unet: UNet2DConditionModel
     var batch = 32
+    let channelsLast: Bool
     var inputs: (Tensor, Tensor, Tensor, Tensor)?
-    init(unet: UNet2DConditionModel) { self.unet = unet }
+    init(unet: UNet2DConditionModel, channelsLast: Bool = false) {
+        self.unet = unet
+        self.channelsLast = channelsLast
+    }
     var name: String { "unet" }
     var trainableParameters: [(name: String, tensor: Tensor)] { unet.namedParameters() }
     func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
@@ -132,7 +146,8 @@ final class UNetBenchStage: WorldStage {
             inputs = (try Tensor.randn([batch, 4, 16, 16], generator: g), try Tensor.randn([batch, 4, 16, 16], generator: g),
                       try Tensor.randint(high: 1000, [batch], generator: g), try Tensor.randn([batch, 77, cross], generator: g))
         }
-        let (x, noise, t, text) = inputs!
+        var (x, noise, t, text) = inputs!
+        if channelsLast { x = try x.channelsLast() }
         let prediction = try unet(sample: x, timestep: t, encoderHiddenStates: text).sample
         return StepLoss(loss: try prediction.mseLoss(noise))
     }

@@ -1,4 +1,6 @@
+import Foundation
 import NN
+import SafeTensors
 import Torch
 import ParityTesting
 import XCTest
@@ -13,6 +15,37 @@ final class UNetModelParityTests: XCTestCase {
                             encoderHiddenStates: io.fixture("encoder_hidden_states"))
         try assertParity(out.sample, io.fixture("out"), UNetBudget.forward, "UNet tiny", in: referenceFixtures)
         XCTAssert(out.captures.layers.isEmpty)
+    }
+
+    /// NHWC weights and input (`useChannelsLast`, as PyTorch's `to(memory_format=torch.channels_last)`): the same
+    /// diffusers output within the forward budget, the weights' values and names unchanged, a checkpoint written
+    /// from them byte-identical to the NCHW one.
+    func testChannelsLastModelMatchesReference() throws {
+        let model = try referenceFixtures.model("unet_tiny")
+        let io = try referenceFixtures.load("unet_tiny_io")
+        let before = try model.namedParameters().map { ($0.name, try $0.tensor.clone()) }
+        try model.useChannelsLast()
+        let convolutions = model.namedParameters().filter { $0.tensor.shape.count == 4 }
+        XCTAssertFalse(convolutions.isEmpty)
+        XCTAssert(convolutions.allSatisfy { $0.tensor.isChannelsLast }, "4-D weights are NHWC")
+        // A 3x3 kernel's NHWC layout is not NCHW's (a 1x1 kernel's is both).
+        let spatial = convolutions.filter { $0.tensor.shape[2] > 1 && $0.tensor.shape[1] > 1 }
+        XCTAssertFalse(spatial.isEmpty)
+        XCTAssert(spatial.allSatisfy { !$0.tensor.isContiguous }, "3x3 kernels really moved")
+        for ((name, old), (newName, new)) in zip(before, model.namedParameters()) {
+            XCTAssertEqual(name, newName)
+            XCTAssertTrue(try new.allClose(old, rtol: 0, atol: 0), name)
+        }
+        let sample = try io.fixture("sample").channelsLast()
+        XCTAssertTrue(sample.isChannelsLast)
+        let out = try model(sample: sample, timestep: io.fixture("timestep"),
+                            encoderHiddenStates: io.fixture("encoder_hidden_states"))
+        try assertParity(out.sample, io.fixture("out"), UNetBudget.forward, "UNet tiny, channels_last", in: referenceFixtures)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("unet-nhwc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file + ".nhwc"); try? FileManager.default.removeItem(atPath: file + ".nchw") }
+        try SafeTensors.save(model.stateDict(), to: file + ".nhwc")
+        try SafeTensors.save(Dictionary(uniqueKeysWithValues: before), to: file + ".nchw")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file + ".nhwc")), try Data(contentsOf: URL(fileURLWithPath: file + ".nchw")))
     }
 
     func testScalarTimestepBroadcastsToBatch() throws {

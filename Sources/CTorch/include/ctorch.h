@@ -77,12 +77,17 @@ ct_err ct_dtype(ct_tensor t, int *out);
 ct_err ct_device(ct_tensor t, int *device_type, int64_t *device_index);
 ct_err ct_numel(ct_tensor t, int64_t *out);
 ct_err ct_is_contiguous(ct_tensor t, int *out);
+/// Whether a 4-D tensor is dense in NHWC order (PyTorch's torch.channels_last memory format).
+ct_err ct_is_channels_last(ct_tensor t, int *out);
 /// Copies the tensor's elements (moved to CPU, made contiguous) into `dst`, which holds `nbytes` bytes.
 ct_err ct_copy_data(ct_tensor t, void *dst, size_t nbytes);
 ct_err ct_item_double(ct_tensor t, double *out);
 ct_err ct_item_int64(ct_tensor t, int64_t *out);
 ct_err ct_to(ct_tensor t, int dtype, int device_type, int64_t device_index, ct_tensor *out);
 ct_err ct_contiguous(ct_tensor t, ct_tensor *out);
+/// The same 4-D tensor laid out NHWC (`t.contiguous(memory_format=torch.channels_last)`): the layout in which
+/// oneDNN's convolutions skip their reorders.
+ct_err ct_contiguous_channels_last(ct_tensor t, ct_tensor *out);
 ct_err ct_clone(ct_tensor t, ct_tensor *out);
 ct_err ct_detach(ct_tensor t, ct_tensor *out);
 /// A second handle to the same tensor (shares storage and autograd identity).
