@@ -137,7 +137,7 @@ let package = Package(
                                                            "ParityTesting"]),
         .testTarget(name: "WorldModelsTests",
                     dependencies: ["WorldModels", "PortraitWorld", "StableDiffusion", "Training", "Tokenizers", "Torch", "NN",
-                                   "SafeTensors", "spf"]),
+                                   "SafeTensors", "Schedulers", "spf"]),
         .testTarget(name: "StableDiffusionTests",
                     dependencies: ["StableDiffusion", "Torch", "SafeTensors", "NN", "CLIP", "Tokenizers", "ParityTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests",

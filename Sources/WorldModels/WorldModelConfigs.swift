@@ -2,6 +2,7 @@ import CLIP
 import Diffusion
 import Foundation
 import PortraitWorld
+import Schedulers
 
 /// The attribute probe's shape: a strided CNN (one level per entry of `channels`, each halving the
 /// resolution after the first), one linear head per attribute on the pooled last level, and a per-pixel
@@ -128,6 +129,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// The UNet stage keeps and ships an exponential moving average of its weights with this maximum decay
     /// (the engine's `ema_decay`, diffusers' `--use_ema`): absent in older plans (none).
     public var unetEMADecay: Double?
+    /// What the UNet learns to predict (the pipeline's scheduler `prediction_type`, which the engine's loss and
+    /// every sampler read): absent in older plans, epsilon. v_prediction (SD 2.x's) gives a usable x0 estimate
+    /// at high noise, where an epsilon error is multiplied by 1/sqrt(alpha_bar) (~15 at t = 999).
+    public var unetPredictionType: PredictionType?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
     /// Probability of training the UNet on the empty caption (classifier-free guidance).
@@ -155,6 +160,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case probeReconstructionTargets = "probe_reconstruction_targets", probeRendersOnly = "probe_renders_only"
         case unetSNRGamma = "unet_snr_gamma", clipCaptionAttributes = "clip_caption_attributes"
         case clipTargetPairs = "clip_target_pairs", unetEMADecay = "unet_ema_decay", vaeLabelWeights = "vae_label_weights"
+        case unetPredictionType = "unet_prediction_type"
         case unetLabelWeights = "unet_label_weights"
     }
 

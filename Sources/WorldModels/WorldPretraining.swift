@@ -4,6 +4,7 @@ import Foundation
 import NN
 import PortraitWorld
 import SafeTensors
+import Schedulers
 import StableDiffusion
 import Tokenizers
 import Torch
@@ -373,13 +374,14 @@ public final class WorldPretraining {
         for (name, data) in try CLIPVocabularyFiles.files(openCLIPVocabulary: vocabulary) {
             try writer.writeFile(data, component: "tokenizer", name: name)
         }
-        try writer.writeFile(Data(Self.schedulerConfig.utf8), component: "scheduler", name: "scheduler_config.json")
+        try writer.writeFile(Data(Self.schedulerConfig(plan.unetPredictionType ?? .epsilon).utf8), component: "scheduler",
+                             name: "scheduler_config.json")
         try writer.writeModelIndex(ModelIndex.stableDiffusion(scheduler: "DDIMScheduler"))
         if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
         try manager.moveItem(atPath: temporary, toPath: folder)
     }
 
-    static let schedulerConfig = """
+    static func schedulerConfig(_ prediction: PredictionType) -> String { """
     {
       "_class_name": "DDIMScheduler",
       "_diffusers_version": "0.42.1",
@@ -388,12 +390,13 @@ public final class WorldPretraining {
       "beta_start": 0.00085,
       "clip_sample": false,
       "num_train_timesteps": 1000,
-      "prediction_type": "epsilon",
+      "prediction_type": "\(prediction.rawValue)",
       "set_alpha_to_one": false,
       "steps_offset": 1,
       "timestep_spacing": "leading"
     }
     """
+    }
 
     func writeShippedFolders() throws {
         if isFinished(.vae), isFinished(.clip) {

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import PortraitWorld
 import SafeTensors
+import Schedulers
 import StableDiffusion
 import Tokenizers
 import Torch
@@ -524,6 +525,26 @@ final class WorldModelsTests: XCTestCase {
             XCTAssertFalse(run.isFinished(.clip))
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run\(share)/stages/clip"))
         }
+    }
+
+    /// `unet_prediction_type` reaches the pipeline the UNet trains in and ships with (the engine's loss and every
+    /// sampler read the scheduler config's `prediction_type`); plans without it stay epsilon.
+    func testUNetPredictionTypeReachesThePipeline() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("prediction-type")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = try oneStepPlan()
+        XCTAssertNil(plan.unetPredictionType)
+        plan.unetPredictionType = .vPrediction
+        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try run.run([.vae, .clip, .unet]), .finished)
+        for folder in ["stages/unet-base", "stages/unet/model", "pipeline"] {
+            let pipeline = try StableDiffusionPipeline.load(path: out + "/run/" + folder)
+            XCTAssertEqual(pipeline.schedulerConfig.predictionType, .vPrediction, folder)
+        }
+        let reread = try JSONDecoder().decode(WorldModelPlan.self,
+                                              from: Data(contentsOf: URL(fileURLWithPath: out + "/run/plan.json")))
+        XCTAssertEqual(reread.unetPredictionType, .vPrediction)
     }
 
     /// A plan whose UNet average cannot be kept is refused before the UNet stage writes anything, naming the field.
