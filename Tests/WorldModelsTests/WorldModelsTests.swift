@@ -498,12 +498,15 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(reread.plan.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1"])
     }
 
-    /// Plans written before `unet_extensions` existed still decode, with one phase; with it, one more per entry.
+    /// Plans written before `unet_extensions` and `unet_prediction_type` existed still decode, with one phase and
+    /// epsilon; with extensions, one more phase per entry.
     func testPlansWithoutExtensionsDecode() throws {
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(WorldModelPlan.tiny())) as? [String: Any])
         object["unet_extensions"] = nil
+        object["unet_prediction_type"] = nil
         let old = try JSONDecoder().decode(WorldModelPlan.self, from: JSONSerialization.data(withJSONObject: object))
         XCTAssertEqual(old.unetPhases.map(\.folder), ["stages/unet"])
+        XCTAssertNil(old.unetPredictionType, "older plans stay epsilon")
         var extended = old
         extended.unetExtensions = [old.unetTraining, old.unetTraining]
         let reread = try JSONDecoder().decode(WorldModelPlan.self, from: JSONEncoder().encode(extended))
@@ -534,7 +537,6 @@ final class WorldModelsTests: XCTestCase {
         let out = try temporaryFolder("prediction-type")
         defer { try? FileManager.default.removeItem(atPath: out) }
         var plan = try oneStepPlan()
-        XCTAssertNil(plan.unetPredictionType)
         plan.unetPredictionType = .vPrediction
         let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
         XCTAssertEqual(try run.run([.vae, .clip, .unet]), .finished)
