@@ -6,8 +6,8 @@ import Schedulers
 struct SamplingOptions: ParsableArguments {
     @Option(help: "Denoising steps.")
     var steps = 25
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = 5.0
+    @Option(help: "Classifier-free guidance scale (3: the shipped world model's best; docs/portrait-world.md).")
+    var guidance = 3.0
     @Option(name: .customLong("guidance-rescale"), help: "diffusers' guidance_rescale in [0, 1] (0: plain guidance).")
     var guidanceRescale = 0.0
     @OptionGroup var projectedGuidance: ProjectedGuidanceOptions
