@@ -460,6 +460,13 @@ final class WorldModelsTests: XCTestCase {
         options.steps = 2
         let images = try pipeline.generate(options)
         XCTAssertEqual(images.shape, [1, 3, 64, 64])
+        // The tiny plan's `unet_prediction_type` reaches the pipeline the UNet trains in and ships with (the
+        // engine's loss and every sampler read the scheduler config's `prediction_type`).
+        XCTAssertEqual(plan.unetPredictionType, .vPrediction)
+        for folder in ["stages/unet-base", "stages/unet/model", "pipeline"] {
+            XCTAssertEqual(try StableDiffusionPipeline.load(path: out + "/run/" + folder).schedulerConfig.predictionType,
+                           .vPrediction, folder)
+        }
 
         let clipConfig = try CLIPConfig.load(contentsOf: URL(fileURLWithPath: out + "/run/clip/config.json"))
         XCTAssertEqual(clipConfig, plan.clip)
@@ -496,6 +503,7 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertFalse(shipped.allSatisfy { try! $0.value.allClose(first[$0.key]!, rtol: 0, atol: 0) }, "the extension trained")
         let reread = try WorldPretraining(out: out + "/run", plan: nil, resume: true, vocabulary: vocabulary)
         XCTAssertEqual(reread.plan.unetPhases.map(\.folder), ["stages/unet", "stages/unet-ext1"])
+        XCTAssertEqual(reread.plan.unetPredictionType, .vPrediction)
     }
 
     /// Plans written before `unet_extensions` and `unet_prediction_type` existed still decode, with one phase and
@@ -528,25 +536,6 @@ final class WorldModelsTests: XCTestCase {
             XCTAssertFalse(run.isFinished(.clip))
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run\(share)/stages/clip"))
         }
-    }
-
-    /// `unet_prediction_type` reaches the pipeline the UNet trains in and ships with (the engine's loss and every
-    /// sampler read the scheduler config's `prediction_type`); plans without it stay epsilon.
-    func testUNetPredictionTypeReachesThePipeline() throws {
-        let vocabulary = try clipVocabulary()
-        let out = try temporaryFolder("prediction-type")
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        var plan = try oneStepPlan()
-        plan.unetPredictionType = .vPrediction
-        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
-        XCTAssertEqual(try run.run([.vae, .clip, .unet]), .finished)
-        for folder in ["stages/unet-base", "stages/unet/model", "pipeline"] {
-            let pipeline = try StableDiffusionPipeline.load(path: out + "/run/" + folder)
-            XCTAssertEqual(pipeline.schedulerConfig.predictionType, .vPrediction, folder)
-        }
-        let reread = try JSONDecoder().decode(WorldModelPlan.self,
-                                              from: Data(contentsOf: URL(fileURLWithPath: out + "/run/plan.json")))
-        XCTAssertEqual(reread.unetPredictionType, .vPrediction)
     }
 
     /// A plan whose UNet average cannot be kept is refused before the UNet stage writes anything, naming the field.
