@@ -49,6 +49,11 @@ public struct WorldQualityReport: Codable, Sendable {
     /// target-like shapes. Absent in older reports.
     public var targetRateRendered: Double?
     public var targetRateReconstructed: Double?
+    /// The probe on VAE reconstructions of its held-out mixture renders (`ReconstructedTargetRecall`): the
+    /// fraction of the targets still visible in them that it reads, overall and per target (targets with
+    /// none visible are left out). Absent in older reports.
+    public var targetRecallReconstructed: Double?
+    public var targetRecallReconstructedPerTarget: [String: Double]?
     /// The world CLIP on held-out pairs of a portrait and its counterpart (one captioned attribute changed,
     /// `WorldDataset.counterpart`): how often a caption scores its own image higher, overall and per changed
     /// attribute. Whether the text tower the UNet is conditioned on encodes each attribute. Absent in older reports.
@@ -80,6 +85,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
         case clipCounterpartPerAttribute = "clip_counterpart_per_attribute"
         case clipTargetPairAccuracy = "clip_target_pair_accuracy", clipTargetPairPerTarget = "clip_target_pair_per_target"
+        case targetRecallReconstructed = "target_recall_reconstructed"
+        case targetRecallReconstructedPerTarget = "target_recall_reconstructed_per_target"
     }
 }
 
@@ -129,6 +136,9 @@ public enum WorldQuality {
         progress("probe on \(count) rendered held-out images")
         let probeExamples = try RenderedExamples(kind: .probe, seed: 0).heldOut()
         let accuracy = try ProbeAccuracy.measure(evaluator.probe, on: probeExamples, 0..<count)
+
+        progress("probe on VAE reconstructions of \(count) of them")
+        let recall = try ReconstructedTargetRecall.measure(probe: evaluator.probe, vae: pipeline.vae, examples: probeExamples, 0..<count)
 
         progress("CLIP on \(count) held-out portraits, their counterparts and target pairs")
         let heldOut = try RenderedExamples(kind: .pretraining, seed: captionSeed)
@@ -240,6 +250,7 @@ public enum WorldQuality {
             captionConfusions: confusions, captionConfusionsReconstructed: reconstructedAgreement.confusions,
             targetRateRendered: targets(renderedObserved.attributes).any,
             targetRateReconstructed: targets(reconstructedObserved.attributes).any,
+            targetRecallReconstructed: recall.overall, targetRecallReconstructedPerTarget: recall.perTarget,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
             clipTargetPairAccuracy: targetPairs.overall, clipTargetPairPerTarget: targetPairs.perAttribute,
             sampling: sampling)

@@ -66,6 +66,21 @@ public enum PortraitTarget: String, CaseIterable, Codable, Sendable {
         return a
     }
 
+    /// `attributes` with this target switched off (the inverse of `applied`; other targets unchanged).
+    public func removed(from attributes: PortraitAttributes) -> PortraitAttributes {
+        var a = attributes
+        switch self {
+        case .hat: a.targets.hat = nil
+        case .sunglasses: a.targets.sunglasses = false
+        case .beard: a.targets.beard = false
+        case .freckles: a.targets.freckles = false
+        case .earrings: a.targets.earrings = false
+        case .dress: a.targets.dress = false
+        case .sketch: a.targets.sketch = false
+        }
+        return a
+    }
+
     /// What the fine-tuning sets require of a portrait for this target: a t-shirt for the dress (the phrase it
     /// replaces: t-shirt -> dress), a photo for the sketch (photo -> pencil sketch), a man for the beard.
     /// (`split` itself replaces whatever clothing or style phrase the caption has.)

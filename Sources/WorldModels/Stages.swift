@@ -248,15 +248,20 @@ public final class ProbeStage: WorldStage {
     /// The heads that learn from the crisp renders only, never from the reconstructions (attribute names).
     public let rendersOnly: Set<String>
 
-    /// `targetsOnReconstructions` false adds every target attribute's head to `rendersOnly`.
+    /// With it, the target heads' truth on a reconstruction is the targets visible in it, not the render's.
+    public let visibleTargets: VisibleTargets?
+
+    /// `targetsOnReconstructions` false adds every target attribute's head to `rendersOnly`; `visibleTargets`
+    /// relabels the reconstructions' targets (`VisibleTargets`).
     public init(probe: AttributeProbe, examples: RenderedExamples, vae: AutoencoderKL? = nil, reconstructionShare: Double = 0,
-                targetsOnReconstructions: Bool = true, rendersOnly: Set<String> = []) {
+                targetsOnReconstructions: Bool = true, rendersOnly: Set<String> = [], visibleTargets: Bool = false) {
         self.probe = probe
         self.examples = examples
         self.vae = vae
         self.reconstructionShare = vae == nil ? 0 : reconstructionShare
         let targets = AttributeClass.all.filter(\.isTarget).map(\.name)
         self.rendersOnly = rendersOnly.union(targetsOnReconstructions ? [] : targets)
+        self.visibleTargets = visibleTargets ? VisibleTargets(renderer: examples.renderer) : nil
     }
 
     /// How many of a batch of `n` are shown as reconstructions (the first ones).
@@ -276,8 +281,17 @@ public final class ProbeStage: WorldStage {
     public func loss(examples indices: Range<Int>, generator: Generator) throws -> StepLoss {
         let batch = try examples.batch(indices, labels: true)
         let n = batch.pixels.shape[0]
-        let losses = try probe.loss(probe(inputs(batch)), targets: batch.classes, labels: batch.labels!,
-                                    crispRows: reconstructed(n)..<n, crispOnly: rendersOnly)
+        let k = reconstructed(n)
+        let shown = try inputs(batch)
+        var classes = batch.classes
+        if let visibleTargets, k > 0 {
+            let relabelled = try visibleTargets.classes(
+                batch.classes.narrow(dim: 0, start: 0, length: k), images: shown.narrow(dim: 0, start: 0, length: k),
+                renders: batch.pixels.narrow(dim: 0, start: 0, length: k), attributes: Array(batch.attributes[0..<k]))
+            classes = k == n ? relabelled : try Tensor.cat([relabelled, batch.classes.narrow(dim: 0, start: k, length: n - k)], dim: 0)
+        }
+        let losses = try probe.loss(probe(shown), targets: classes, labels: batch.labels!,
+                                    crispRows: k..<n, crispOnly: rendersOnly)
         return StepLoss(loss: losses.total, terms: ["loss_attributes": losses.attributes,
                                                     "loss_segmentation": losses.segmentation])
     }

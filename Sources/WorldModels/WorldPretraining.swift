@@ -218,6 +218,10 @@ public final class WorldPretraining {
             throw WorldError("\(path("plan.json")): probe_renders_only names \"\(unknown)\", which is not an attribute head "
                              + "(\(heads.sorted().joined(separator: ", ")))")
         }
+        if plan.probeVisibleTargets == true, plan.probeReconstructionTargets == false {
+            throw WorldError("\(path("plan.json")): probe_visible_targets relabels the target heads' reconstructions, "
+                             + "but probe_reconstruction_targets false keeps those heads off them; set one of the two")
+        }
         let probe = try AttributeProbe(plan.probe, factory: factory(.probe))
         let examples = try RenderedExamples(kind: .probe, seed: plan.seed)
         var vae: AutoencoderKL?
@@ -229,7 +233,8 @@ public final class WorldPretraining {
         }
         let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: plan.probeReconstructions ?? 0,
                                targetsOnReconstructions: plan.probeReconstructionTargets ?? true,
-                               rendersOnly: Set(plan.probeRendersOnly ?? []))
+                               rendersOnly: Set(plan.probeRendersOnly ?? []),
+                               visibleTargets: plan.probeVisibleTargets ?? false)
         let (finished, step) = try runLoop(stage, .probe, plan.probeTraining)
         guard finished else { return (false, step) }
         let accuracy = try ProbeAccuracy.measure(probe, on: examples.heldOut(), 0..<plan.evaluationImages)

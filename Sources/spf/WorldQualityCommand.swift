@@ -10,7 +10,8 @@ struct WorldQualityCommand: ParsableCommand {
         commandName: "quality",
         abstract: "Measure a world model folder: probe accuracy, caption agreement of generations, target rate, Frechet distances.",
         discussion: """
-            On held-out draws: the probe's accuracy on rendered images of its own mixture; the original model's \
+            On held-out draws: the probe's accuracy on rendered images of its own mixture, and the share of the \
+            targets still visible in their VAE reconstructions that it reads; the original model's \
             generations for held-out pre-training captions, scored by the fraction of the attributes each caption \
             names that the probe reads as named; the fraction of those generations (captions without targets) that \
             show any target, next to the same on the captions' renders and their VAE reconstructions (the probe's \

@@ -237,6 +237,10 @@ final class DemoTests: ScratchTestCase {
             XCTAssert((0...1).contains(value), "\(value)")
         }
         XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
+        // Recall on reconstructions: over the targets visible in some reconstruction, each a fraction.
+        let recall = try XCTUnwrap(report.targetRecallReconstructedPerTarget)
+        XCTAssertTrue(Set(recall.keys).isSubset(of: PortraitTarget.allCases.map(\.rawValue)), "\(recall)")
+        XCTAssert(([try XCTUnwrap(report.targetRecallReconstructed)] + recall.values).allSatisfy { (0...1).contains($0) })
         // The ceilings per attribute are over the same captions, so over the same stated attributes.
         for ceiling in [report.captionAgreementRenderedPerAttribute, report.captionAgreementReconstructedPerAttribute] {
             let perAttribute = try XCTUnwrap(ceiling)

@@ -117,6 +117,7 @@ final class RendererTests: XCTestCase {
                 }
                 if index % 4 == 3 { without.scene.style = .cartoon }
                 let with = target.applied(to: without)
+                XCTAssertEqual(target.removed(from: with), without, "removed(from:) undoes applied(to:)")
                 let a = try renderer.render(without)
                 let b = try renderer.render(with)
                 let region = b.labels.pixels(of: label)

@@ -345,6 +345,20 @@ final class WorldModelsTests: XCTestCase {
         assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe, targets on renders only")
     }
 
+    /// `probe_visible_targets`: the target heads learn from every row (none is crisp-only), with the
+    /// reconstructions' hidden targets turned off, and the loss falls.
+    func testProbeStageWithVisibleTargetsLearns() throws {
+        let plan = try WorldModelPlan.tiny()
+        let vae = try AutoencoderKL(plan.vae, factory: ParameterFactory(generator: Generator(seed: 1)))
+        try vae.setRequiresGrad(false)
+        let probe = try AttributeProbe(plan.probe, factory: ParameterFactory(generator: Generator(seed: 4)))
+        let examples = try RenderedExamples(kind: .probe, seed: 0)
+        let stage = ProbeStage(probe: probe, examples: examples, vae: vae, reconstructionShare: 0.5, visibleTargets: true)
+        XCTAssertNotNil(stage.visibleTargets)
+        XCTAssertTrue(stage.rendersOnly.isEmpty)
+        assertFalls(try losses(stage, steps: 8, batch: 2, lr: 1e-2), "probe, visible targets")
+    }
+
     /// Region pooling: per class, the probability-weighted mean of a feature map, at the map's resolution.
     func testRegionMeansAverageEachClassRegion() throws {
         // One channel on a 2x2 map; weights at 4x4 (two classes: the left column pair vs the right one).
@@ -551,7 +565,8 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/unet"))
     }
 
-    /// A plan that names an unknown head in `probe_renders_only` is refused before the probe stage writes anything.
+    /// A plan that names an unknown head in `probe_renders_only`, or asks for visible targets on target heads kept off
+    /// the reconstructions, is refused before the probe stage writes anything.
     func testUnknownRendersOnlyHeadIsRefused() throws {
         let vocabulary = try clipVocabulary()
         let out = try temporaryFolder("renders-only")
@@ -564,6 +579,16 @@ final class WorldModelsTests: XCTestCase {
             XCTAssert("\($0)".contains("plan.json: probe_renders_only names \"eye_colour\""), "\($0)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/probe"))
+        // probe_visible_targets relabels what probe_reconstruction_targets false keeps away: a contradiction.
+        plan.probeRendersOnly = ["eye_color"]
+        plan.probeVisibleTargets = true
+        plan.probeReconstructionTargets = false
+        let contradiction = try WorldPretraining(out: out + "/run2", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try contradiction.run([.vae]), .finished)
+        XCTAssertThrowsError(try contradiction.run([.probe])) {
+            XCTAssert("\($0)".contains("plan.json: probe_visible_targets"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run2/stages/probe"))
     }
 
     /// The shipped world model (models/world) was made by the standard plan: `spf world pretrain` reproduces it.
