@@ -242,8 +242,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     /// 96.0% -> 97.9% of the attributes its held-out renders show, eye colour 79% -> 95%; 1.13 times the batch-32
     /// stage's time). The UNet predicts v (`unet_prediction_type`; 2026-12-03: caption agreement 84.8% -> 86.0% at
     /// guidance 3 and 82.8% -> 84.7% at 2, Frechet distance 0.068 -> 0.055 at 3, but false targets 6.6% -> 11.3% at 3,
-    /// mostly freckles on photos; the same steps and time). About 174 minutes on the slowest idle 2-core machine measured (VAE 24, CLIP 12, data 4,
-    /// UNet ~102, probe ~30; the UNet stage takes 63 minutes on a faster one), inside the 3-hour budget.
+    /// mostly freckles on photos; the same steps and time). About 178 minutes on the slowest idle 2-core machine measured (VAE 24, CLIP 12, data 4,
+    /// UNet ~102, probe ~34 with visible targets, whose renders without each target add up to ~20% to the probe
+    /// stage: 850 -> 1063 s here; the UNet stage takes 58-63 minutes on a faster one), inside the 3-hour budget with
+    /// little to spare.
     /// Cosine decay after a warm-up: short runs end at a low rate instead of mid-noise.
     public static func standard() throws -> WorldModelPlan {
         func cosine(_ settings: StageSettings) -> StageSettings {
