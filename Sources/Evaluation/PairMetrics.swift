@@ -54,7 +54,7 @@ public enum PairMetrics {
 
     /// 1 where the probe sees the target (its head names any class but "off").
     public static func targetDetected(_ a: ImageObservations, target: PortraitTarget) -> [Double] {
-        let column = AttributeClass.all.firstIndex { $0.name == target.rawValue }!
+        let column = AttributeClass.column(of: target)
         return a.attributes.map { $0[column] != 0 ? 1 : 0 }
     }
 

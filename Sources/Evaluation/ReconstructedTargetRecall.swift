@@ -11,7 +11,6 @@ public enum ReconstructedTargetRecall {
     public static func measure(probe: AttributeProbe, vae: AutoencoderKL, examples: RenderedExamples,
                                _ indices: Range<Int>, batchSize: Int = 32) throws -> (overall: Double, perTarget: [String: Double]) {
         let visibility = VisibleTargets(renderer: try PortraitRenderer(size: probe.config.imageSize))
-        let column = Dictionary(uniqueKeysWithValues: AttributeClass.all.enumerated().map { ($0.element.name, $0.offset) })
         var seen: [PortraitTarget: Int] = [:], read: [PortraitTarget: Int] = [:]
         for start in stride(from: indices.lowerBound, to: indices.upperBound, by: batchSize) {
             let batch = try examples.batch(start..<min(start + batchSize, indices.upperBound))
@@ -22,7 +21,7 @@ public enum ReconstructedTargetRecall {
                                                      render: batch.pixels.select(dim: 0, index: r), attributes: attributes)
                 for target in visible {
                     seen[target, default: 0] += 1
-                    if predicted[r][column[target.rawValue]!] != 0 { read[target, default: 0] += 1 }
+                    if predicted[r][AttributeClass.column(of: target)] != 0 { read[target, default: 0] += 1 }
                 }
             }
         }

@@ -83,4 +83,7 @@ public struct AttributeClass: Sendable, Equatable {
 
     /// The class index of every attribute, in `all`'s order.
     public static func indices(of attributes: PortraitAttributes) -> [Int] { all.map { $0.value(of: attributes) } }
+
+    /// The position in `all` of a target's head (its class 0 is "off").
+    public static func column(of target: PortraitTarget) -> Int { all.firstIndex { $0.name == target.rawValue }! }
 }

@@ -16,9 +16,12 @@ public struct VisibleTargets {
     /// The targets of `attributes` that are visible in `image`. `image` and `render` [3, H, W] in [-1, 1].
     /// Pixels the target does not change are equal in both renders and cancel, so the whole image is compared.
     public func visible(in image: Tensor, render: Tensor, attributes: PortraitAttributes) throws -> [PortraitTarget] {
-        try attributes.targets.active.filter { target in
+        let targets = attributes.targets.active
+        guard !targets.isEmpty else { return [] }
+        let toRender = try (image - render).abs().sum().item()
+        return try targets.filter { target in
             let without = try renderer.render(target.removed(from: attributes)).image.normalizedTensor()
-            return try (image - render).abs().sum().item() < (image - without).abs().sum().item()
+            return try toRender < (image - without).abs().sum().item()
         }
     }
 
@@ -31,13 +34,9 @@ public struct VisibleTargets {
             let seen = Set(try visible(in: images.select(dim: 0, index: r), render: renders.select(dim: 0, index: r),
                                        attributes: a))
             for target in a.targets.active where !seen.contains(target) {
-                flat[r * columns + Self.column(target)] = 0
+                flat[r * columns + AttributeClass.column(of: target)] = 0
             }
         }
         return try Tensor(flat, shape: [classes.shape[0], columns])
-    }
-
-    static func column(_ target: PortraitTarget) -> Int {
-        AttributeClass.all.firstIndex { $0.name == target.rawValue }!
     }
 }

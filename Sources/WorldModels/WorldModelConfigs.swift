@@ -108,7 +108,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var probeReconstructionTargets: Bool?
     /// With `probe_reconstructions` and the target heads on reconstructions (`probe_reconstruction_targets` true or
     /// absent): a target head's truth on a reconstruction is whether the target is still visible in it
-    /// (`VisibleTargets`: nearer the render than the same portrait without it, over the target's region), not the
+    /// (`VisibleTargets`: nearer the render than the same portrait rendered without it), not the
     /// render's. The VAE blurs freckles and earrings into the skin; told "freckles" on such an image, a head learns
     /// that blur is a freckle. Absent in older plans: the render's targets.
     public var probeVisibleTargets: Bool?
