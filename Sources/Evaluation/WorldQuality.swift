@@ -192,7 +192,7 @@ public enum WorldQuality {
         }
         /// The targets the probe reads in one image's predicted classes.
         func seenTargets(_ predicted: [Int]) -> [PortraitTarget] {
-            PortraitTarget.allCases.filter { predicted[column[$0.rawValue]!] != 0 }
+            PortraitTarget.allCases.filter { predicted[AttributeClass.column(of: $0)] != 0 }
         }
         /// Images where the probe sees any target, and per target, as fractions of the images.
         func targets(_ attributes: [[Int]]) -> (any: Double, perTarget: [String: Double]) {
