@@ -49,6 +49,10 @@ public struct WorldQualityReport: Codable, Sendable {
     /// target-like shapes. Absent in older reports.
     public var targetRateRendered: Double?
     public var targetRateReconstructed: Double?
+    /// The reconstruction ceiling and floor per drawing style (photo, cartoon): whether the VAE itself loses what
+    /// a style's generations miss, or the UNet does. Absent in older reports.
+    public var captionAgreementReconstructedPerStyle: [String: Double]?
+    public var targetRateReconstructedPerStyle: [String: Double]?
     /// The probe on VAE reconstructions of its held-out mixture renders (`ReconstructedTargetRecall`): the
     /// fraction of the targets still visible in them that it reads, overall and per target (targets with
     /// none visible are left out). Absent in older reports.
@@ -81,6 +85,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case captionConfusions = "caption_confusions"
         case captionConfusionsReconstructed = "caption_confusions_reconstructed"
         case targetRateRendered = "target_rate_rendered", targetRateReconstructed = "target_rate_reconstructed"
+        case captionAgreementReconstructedPerStyle = "caption_agreement_reconstructed_per_style"
+        case targetRateReconstructedPerStyle = "target_rate_reconstructed_per_style"
         case probeAccuracyShown = "probe_accuracy_shown", probePerAttributeShown = "probe_per_attribute_shown"
         case clipCounterpartAccuracy = "clip_counterpart_accuracy"
         case clipCounterpartPerAttribute = "clip_counterpart_per_attribute"
@@ -250,6 +256,8 @@ public enum WorldQuality {
             captionConfusions: confusions, captionConfusionsReconstructed: reconstructedAgreement.confusions,
             targetRateRendered: targets(renderedObserved.attributes).any,
             targetRateReconstructed: targets(reconstructedObserved.attributes).any,
+            captionAgreementReconstructedPerStyle: byStyle.mapValues { mean($0.map { reconstructedAgreement.perImage[$0] }) },
+            targetRateReconstructedPerStyle: byStyle.mapValues { targets($0.map { reconstructedObserved.attributes[$0] }).any },
             targetRecallReconstructed: recall.overall, targetRecallReconstructedPerTarget: recall.perTarget,
             clipCounterpartAccuracy: counterparts.overall, clipCounterpartPerAttribute: counterparts.perAttribute,
             clipTargetPairAccuracy: targetPairs.overall, clipTargetPairPerTarget: targetPairs.perAttribute,

@@ -219,6 +219,16 @@ final class DemoTests: ScratchTestCase {
         XCTAssertEqual(Set(agreementPerStyle.keys), Set(styles))
         let weighted = agreementPerStyle.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) }
         XCTAssertEqual(weighted / 6, report.captionAgreement, accuracy: 1e-12)
+        // The reconstructions' ceiling and floor per style likewise average back to their wholes.
+        let reconstructedPerStyle = try XCTUnwrap(report.captionAgreementReconstructedPerStyle)
+        let floorPerStyle = try XCTUnwrap(report.targetRateReconstructedPerStyle)
+        XCTAssertEqual(Set(reconstructedPerStyle.keys), Set(styles))
+        XCTAssertEqual(Set(floorPerStyle.keys), Set(styles))
+        func weightedMean(_ values: [String: Double]) -> Double {
+            values.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) } / 6
+        }
+        XCTAssertEqual(weightedMean(reconstructedPerStyle), try XCTUnwrap(report.captionAgreementReconstructed), accuracy: 1e-12)
+        XCTAssertEqual(weightedMean(floorPerStyle), try XCTUnwrap(report.targetRateReconstructed), accuracy: 1e-12)
         for generation in flagged {
             XCTAssertFalse(generation.targets.isEmpty)
             XCTAssertEqual(generation.targetPixels.count, generation.generated.width * generation.generated.height)
