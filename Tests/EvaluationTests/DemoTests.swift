@@ -214,19 +214,18 @@ final class DemoTests: ScratchTestCase {
             let indices = styles.indices.filter { styles[$0] == style }
             XCTAssertEqual(rate, Double(flagged.filter { indices.contains($0.index) }.count) / Double(indices.count), accuracy: 1e-12)
         }
-        // Caption agreement per style averages back to the whole (weighted by each style's captions).
+        // Per-style figures average back to their wholes (weighted by each style's captions).
+        func weightedMean(_ values: [String: Double]) -> Double {
+            values.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) } / 6
+        }
         let agreementPerStyle = try XCTUnwrap(report.captionAgreementPerStyle)
         XCTAssertEqual(Set(agreementPerStyle.keys), Set(styles))
-        let weighted = agreementPerStyle.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) }
-        XCTAssertEqual(weighted / 6, report.captionAgreement, accuracy: 1e-12)
-        // The reconstructions' ceiling and floor per style likewise average back to their wholes.
+        XCTAssertEqual(weightedMean(agreementPerStyle), report.captionAgreement, accuracy: 1e-12)
+        // The reconstructions' ceiling and floor per style likewise.
         let reconstructedPerStyle = try XCTUnwrap(report.captionAgreementReconstructedPerStyle)
         let floorPerStyle = try XCTUnwrap(report.targetRateReconstructedPerStyle)
         XCTAssertEqual(Set(reconstructedPerStyle.keys), Set(styles))
         XCTAssertEqual(Set(floorPerStyle.keys), Set(styles))
-        func weightedMean(_ values: [String: Double]) -> Double {
-            values.reduce(0) { sum, entry in sum + entry.value * Double(styles.filter { $0 == entry.key }.count) } / 6
-        }
         XCTAssertEqual(weightedMean(reconstructedPerStyle), try XCTUnwrap(report.captionAgreementReconstructed), accuracy: 1e-12)
         XCTAssertEqual(weightedMean(floorPerStyle), try XCTUnwrap(report.targetRateReconstructed), accuracy: 1e-12)
         for generation in flagged {
