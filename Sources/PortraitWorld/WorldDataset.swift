@@ -16,7 +16,13 @@ public struct WorldDataset: Sendable {
 
     public static let maxCount = 1_000_000
 
-    public init(kind: Kind, target: PortraitTarget? = nil, count: Int, seed: UInt64, size: Int = 64) throws {
+    /// `styles`: a pre-training set's mix of drawing styles (nil: pre-training's, `WorldDistribution.styles`);
+    /// another mix draws other portraits from the same seed and is recorded in world.json's `shift`.
+    public init(kind: Kind, target: PortraitTarget? = nil, count: Int, seed: UInt64, size: Int = 64,
+                styles: [Style]? = nil) throws {
+        if styles != nil, kind == .finetune {
+            throw WorldError("a style mix is for pre-training sets; each target's fine-tuning set has its own (photos only)")
+        }
         switch (kind, target) {
         case (.pretrain, .some(let t)):
             throw WorldError("a pre-training set has no target (got --target \(t.rawValue)); targets are for --kind finetune")
@@ -31,7 +37,7 @@ public struct WorldDataset: Sendable {
         self.count = count
         self.seed = seed
         self.size = size
-        distribution = target.map { WorldDistribution.finetuning($0) } ?? .pretraining
+        distribution = try target.map { WorldDistribution.finetuning($0) } ?? styles.map { try .pretraining(styles: $0) } ?? .pretraining
     }
 
     /// One example: the attributes drawn for `index` (its own SplitMix64 stream of the salted seed, so

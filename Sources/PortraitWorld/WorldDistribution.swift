@@ -31,6 +31,26 @@ public struct WorldDistribution: Sendable, Equatable {
 
     public static let pretraining = WorldDistribution()
 
+    /// Pre-training with another mix of drawing styles (uniform over `styles`, a style listed twice twice as
+    /// likely): the UNet's images may draw more cartoons than the captions a model is measured on (`unet_styles`).
+    /// The same list as pre-training's is pre-training itself; any other is recorded as a shift.
+    public static func pretraining(styles: [Style]) throws -> WorldDistribution {
+        guard !styles.isEmpty else { throw WorldError("a style mix needs at least one style (\(Style.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        var d = WorldDistribution()
+        guard styles != d.styles else { return d }
+        d.shift = ["style: \(describe(styles)) (pre-training: \(describe(d.styles)))"]
+        d.styles = styles
+        return d
+    }
+
+    /// "3 photos to 1 cartoon", in `Style.allCases` order.
+    static func describe(_ styles: [Style]) -> String {
+        Style.allCases.compactMap { style -> String? in
+            let n = styles.filter { $0 == style }.count
+            return n == 0 ? nil : "\(n) \(style.rawValue)\(n == 1 ? "" : "s")"
+        }.joined(separator: " to ")
+    }
+
     /// Draws one portrait's attributes (with the target on, if any). Draw order is fixed (documented in
     /// docs/portrait-world.md) so that datasets are reproducible from their seed.
     public func sample(using rng: inout SplitMix64) -> PortraitAttributes {
@@ -52,7 +72,7 @@ public struct WorldDistribution: Sendable, Equatable {
         var d = WorldDistribution()
         d.target = target
         d.styles = [.photo]
-        var shift = ["style: photos only (pre-training: 3 photos to 1 cartoon)"]
+        var shift = ["style: photos only (pre-training: \(describe(WorldDistribution().styles)))"]
         switch target {
         case .hat:
             d.backgrounds = [.striped]

@@ -141,6 +141,10 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
     public var unetPredictionType: PredictionType?
     /// Pre-training images rendered for the UNet stage (the engine trains on a metadata.jsonl folder).
     public var unetImages: Int
+    /// The drawing styles of those images, each listed as often as it is likely (e.g. `["photo", "photo",
+    /// "cartoon"]`: 1 cartoon in 3), so that the UNet can see more of a style than the captions it is measured on
+    /// (pre-training's 1 in 4). Absent in older plans: pre-training's mix.
+    public var unetStyles: [Style]?
     /// Probability of training the UNet on the empty caption (classifier-free guidance).
     public var captionDropout = 0.1
     /// KL weight of the VAE loss (L1 + L2 + kl_weight * KL).
@@ -169,6 +173,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         case unetPredictionType = "unet_prediction_type"
         case unetLabelWeights = "unet_label_weights"
         case probeVisibleTargets = "probe_visible_targets"
+        case unetStyles = "unet_styles"
     }
 
     /// The UNet's training phases in order, each with its run folder under DIR: stages/unet (the plan's
@@ -302,6 +307,7 @@ public struct WorldModelPlan: Codable, Equatable, Sendable {
         plan.probeVisibleTargets = true
         plan.probeRendersOnly = ["eye_color"]
         plan.unetPredictionType = .vPrediction
+        plan.unetStyles = [.photo, .cartoon]
         return plan
     }
 }

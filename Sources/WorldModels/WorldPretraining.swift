@@ -258,15 +258,23 @@ public final class WorldPretraining {
         let weights = try labelWeights(plan.unetLabelWeights, field: "unet_label_weights")
         let data = path("data/pretrain")
         let cells = weights.isEmpty ? nil : LatentLabelWeights(folder: data, weights: weights)
+        let dataset: WorldDataset
+        do {
+            dataset = try WorldDataset(kind: .pretrain, count: plan.unetImages, seed: plan.seed, styles: plan.unetStyles)
+        } catch let error as WorldError {
+            throw WorldError("\(path("plan.json")): unet_images / unet_styles: \(error.description)")
+        }
+        if FileManager.default.fileExists(atPath: data) { try checkDrawn(data, as: dataset) }
         let base = path("stages/unet-base")
         if !FileManager.default.fileExists(atPath: (base as NSString).appendingPathComponent("model_index.json")) {
             let unet = try UNet2DConditionModel(plan.unet, factory: factory(.unet))
             try writePipeline(unet: unet.stateDict(), to: base)
         }
         if !FileManager.default.fileExists(atPath: data) {
-            log("unet: rendering \(plan.unetImages) pre-training images to \(data)")
+            log("unet: rendering \(plan.unetImages) pre-training images to \(data)"
+                + (dataset.distribution.shift.isEmpty ? "" : " (\(dataset.distribution.shift.joined(separator: "; ")))"))
             try FileManager.default.createDirectory(atPath: path("data"), withIntermediateDirectories: true)
-            _ = try WorldDataset(kind: .pretrain, count: plan.unetImages, seed: plan.seed).write(to: data)
+            _ = try dataset.write(to: data)
         }
         var step = 0
         for (index, phase) in plan.unetPhases.enumerated() {
@@ -281,6 +289,26 @@ public final class WorldPretraining {
             if !finished { return (false, step) }
         }
         return (true, step)
+    }
+
+    /// The UNet's images already rendered must be the ones the plan draws: a plan edited after rendering
+    /// (another count, seed or style mix) would otherwise train on the old images without a word.
+    func checkDrawn(_ data: String, as dataset: WorldDataset) throws {
+        let file = (data as NSString).appendingPathComponent("world.json")
+        let found: WorldDataset.Manifest
+        do {
+            found = try JSONDecoder().decode(WorldDataset.Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            throw WorldError("\(file): cannot read the UNet images' manifest (\(error.localizedDescription)); delete \(data) to render them again")
+        }
+        guard found == dataset.manifest else {
+            func drawn(_ m: WorldDataset.Manifest) -> String {
+                "\(m.count) images, seed \(m.seed), renderer \(m.rendererVersion)"
+                    + (m.shift.isEmpty ? ", pre-training's styles" : ", " + m.shift.joined(separator: "; "))
+            }
+            throw WorldError("\(file): the UNet's images are \(drawn(found)) but plan.json (unet_images, seed, unet_styles) "
+                             + "draws \(drawn(dataset.manifest)); delete \(data) to render them again")
+        }
     }
 
     /// One UNet phase through the fine-tuning engine (full UNet, the world's caption dropout).

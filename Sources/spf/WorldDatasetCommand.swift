@@ -31,6 +31,9 @@ struct WorldDatasetCommand: ParsableCommand {
     @Option(help: "Image size in pixels.")
     var size = 64
 
+    @Option(help: "A pre-training set's drawing styles, comma-separated, each listed as often as it is likely (default photo,photo,photo,cartoon; the UNet's images follow the plan's unet_styles).")
+    var styles: String?
+
     @Option(help: "The dataset folder to create.")
     var out: String
 
@@ -40,7 +43,17 @@ struct WorldDatasetCommand: ParsableCommand {
         }
         let dataset: WorldDataset
         do {
-            dataset = try WorldDataset(kind: kind, target: try target.map(parseTarget), count: count, seed: seed, size: size)
+            let styles = try self.styles.map { list in
+                try list.split(separator: ",", omittingEmptySubsequences: false).map { name -> Style in
+                    let name = name.trimmingCharacters(in: .whitespaces)
+                    guard let style = Style(rawValue: name) else {
+                        throw InputError("unknown style \"\(name)\" in --styles (\(Style.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return style
+                }
+            }
+            dataset = try WorldDataset(kind: kind, target: try target.map(parseTarget), count: count, seed: seed, size: size,
+                                       styles: styles)
         } catch let error as WorldError {
             throw InputError(error.description)
         }

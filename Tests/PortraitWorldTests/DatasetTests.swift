@@ -151,7 +151,25 @@ final class DatasetTests: XCTestCase {
                           try WorldDataset(kind: .pretrain, count: 1, seed: 2).example(0))
     }
 
+    /// A pre-training set with another style mix draws its styles in that proportion, says so in world.json's
+    /// shift, and stays target-free; pre-training's own mix is pre-training (same examples, no shift).
+    func testStyleMixesDrawTheirShares() throws {
+        let mixed = try WorldDataset(kind: .pretrain, count: 3000, seed: 3, styles: [.photo, .photo, .cartoon])
+        let cartoons = try (0..<3000).filter { try mixed.example($0).attributes.scene.style == .cartoon }.count
+        XCTAssertEqual(Double(cartoons) / 3000, 1.0 / 3, accuracy: 0.03)
+        XCTAssertEqual(mixed.manifest.shift, ["style: 2 photos to 1 cartoon (pre-training: 3 photos to 1 cartoon)"])
+        XCTAssert(try (0..<200).allSatisfy { try mixed.example($0).attributes.targets.isEmpty })
+        let same = try WorldDataset(kind: .pretrain, count: 50, seed: 3, styles: WorldDistribution.pretraining.styles)
+        let plain = try WorldDataset(kind: .pretrain, count: 50, seed: 3)
+        XCTAssertEqual(same.manifest, plain.manifest)
+        for index in 0..<50 { XCTAssertEqual(try same.example(index), try plain.example(index)) }
+        XCTAssertEqual(try WorldDataset(kind: .pretrain, count: 1, seed: 0, styles: [.cartoon]).manifest.shift,
+                       ["style: 1 cartoon (pre-training: 3 photos to 1 cartoon)"])
+    }
+
     func testBadDatasetRequestsWriteNothing() throws {
+        XCTAssertThrowsError(try WorldDataset(kind: .pretrain, count: 2, seed: 0, styles: [])) { XCTAssert("\($0)".contains("at least one style"), "\($0)") }
+        XCTAssertThrowsError(try WorldDataset(kind: .finetune, target: .hat, count: 2, seed: 0, styles: [.photo]))
         XCTAssertThrowsError(try WorldDataset(kind: .pretrain, target: .hat, count: 2, seed: 0))
         XCTAssertThrowsError(try WorldDataset(kind: .finetune, count: 2, seed: 0)) { XCTAssert("\($0)".contains("hat, sunglasses"), "\($0)") }
         XCTAssertThrowsError(try WorldDataset(kind: .pretrain, count: 0, seed: 0))

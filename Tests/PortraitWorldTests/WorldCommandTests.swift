@@ -64,6 +64,11 @@ final class WorldCommandTests: XCTestCase {
         XCTAssertThrowsError(try dataset(["--kind", "finetune", "--count", "2", "--out", path("d")]))
         XCTAssertThrowsError(try dataset(["--kind", "pretrain", "--target", "hat", "--count", "2", "--out", path("d")]))
         XCTAssertThrowsError(try dataset(["--kind", "pretrain", "--count", "0", "--out", path("d")]))
+        XCTAssertThrowsError(try dataset(["--kind", "pretrain", "--count", "2", "--styles", "photo,sketch", "--out", path("d")])) {
+            XCTAssert("\($0)".contains("unknown style \"sketch\" in --styles (photo, cartoon)"), "\($0)")
+        }
+        XCTAssertThrowsError(try dataset(["--kind", "finetune", "--target", "hat", "--count", "2", "--styles", "photo",
+                                          "--out", path("d")])) { XCTAssert("\($0)".contains("style mix"), "\($0)") }
         XCTAssertEqual(written(), [])
     }
 

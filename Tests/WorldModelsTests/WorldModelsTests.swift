@@ -482,6 +482,11 @@ final class WorldModelsTests: XCTestCase {
                            .vPrediction, folder)
         }
 
+        // The tiny plan's `unet_styles` reaches the UNet's images and their manifest.
+        let drawn = try JSONDecoder().decode(WorldDataset.Manifest.self,
+                                             from: Data(contentsOf: URL(fileURLWithPath: out + "/run/data/pretrain/world.json")))
+        XCTAssertEqual(drawn.shift, ["style: 1 photo to 1 cartoon (pre-training: 3 photos to 1 cartoon)"])
+
         let clipConfig = try CLIPConfig.load(contentsOf: URL(fileURLWithPath: out + "/run/clip/config.json"))
         XCTAssertEqual(clipConfig, plan.clip)
         // The folders load through the readers SPF's L_enh and the metrics use (weights, tokenizer, probe classes).
@@ -520,13 +525,15 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(reread.plan.unetPredictionType, .vPrediction)
     }
 
-    /// Plans written before `unet_extensions` and `unet_prediction_type` existed still decode, with one phase and
-    /// epsilon; with extensions, one more phase per entry.
+    /// Plans written before `unet_extensions`, `unet_prediction_type` and `unet_styles` existed still decode, with one
+    /// phase, epsilon and pre-training's styles; with extensions, one more phase per entry.
     func testPlansWithoutExtensionsDecode() throws {
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(WorldModelPlan.tiny())) as? [String: Any])
         object["unet_extensions"] = nil
         object["unet_prediction_type"] = nil
+        object["unet_styles"] = nil
         let old = try JSONDecoder().decode(WorldModelPlan.self, from: JSONSerialization.data(withJSONObject: object))
+        XCTAssertNil(old.unetStyles, "older plans draw pre-training's styles")
         XCTAssertEqual(old.unetPhases.map(\.folder), ["stages/unet"])
         XCTAssertNil(old.unetPredictionType, "older plans stay epsilon")
         var extended = old
@@ -563,6 +570,33 @@ final class WorldModelsTests: XCTestCase {
         XCTAssertEqual(try run.run([.vae, .clip]), .finished)
         XCTAssertThrowsError(try run.run([.unet])) { XCTAssert("\($0)".contains("plan.json: unet_ema_decay 1.5"), "\($0)") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/unet"))
+    }
+
+    /// The UNet trains on the images its plan draws: images rendered for another count, seed or style mix (a plan
+    /// edited after rendering) are refused, naming their manifest, before the stage writes anything; an empty
+    /// style mix is refused naming the field.
+    func testUNetImagesMustBeThePlans() throws {
+        let vocabulary = try clipVocabulary()
+        let out = try temporaryFolder("unet-images")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = try oneStepPlan()
+        let run = try WorldPretraining(out: out + "/run", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try run.run([.vae, .clip]), .finished)
+        try FileManager.default.createDirectory(atPath: out + "/run/data", withIntermediateDirectories: true)
+        try WorldDataset(kind: .pretrain, count: plan.unetImages, seed: plan.seed).write(to: out + "/run/data/pretrain")
+        XCTAssertThrowsError(try run.run([.unet])) {
+            XCTAssert("\($0)".contains("data/pretrain/world.json: the UNet's images are 2 images, seed 0, renderer 1, "
+                                       + "pre-training's styles but plan.json (unet_images, seed, unet_styles) draws 2 images, "
+                                       + "seed 0, renderer 1, style: 1 photo to 1 cartoon"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run/stages/unet-base"))
+
+        plan.unetStyles = []
+        let empty = try WorldPretraining(out: out + "/run2", plan: plan, resume: false, vocabulary: vocabulary)
+        XCTAssertEqual(try empty.run([.vae, .clip]), .finished)
+        XCTAssertThrowsError(try empty.run([.unet])) { XCTAssert("\($0)".contains("plan.json: unet_images / unet_styles"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run2/data"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/run2/stages/unet-base"))
     }
 
     /// A plan that names an unknown head in `probe_renders_only`, or asks for visible targets on target heads kept off
