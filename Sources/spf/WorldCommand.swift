@@ -20,6 +20,17 @@ func parseTarget(_ name: String) throws -> PortraitTarget {
     return target
 }
 
+/// `Style`s from a comma-separated list (`--styles photo,photo,cartoon`), or an error naming the unknown one.
+func parseStyles(_ list: String) throws -> [Style] {
+    try list.split(separator: ",", omittingEmptySubsequences: false).map { name in
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard let style = Style(rawValue: name) else {
+            throw InputError("unknown style \"\(name)\" in --styles (\(Style.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return style
+    }
+}
+
 /// Fails unless `path`'s folder exists (checked before anything is written).
 func checkParentFolder(_ path: String, option: String) throws {
     let parent = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path

@@ -43,17 +43,8 @@ struct WorldDatasetCommand: ParsableCommand {
         }
         let dataset: WorldDataset
         do {
-            let styles = try self.styles.map { list in
-                try list.split(separator: ",", omittingEmptySubsequences: false).map { name -> Style in
-                    let name = name.trimmingCharacters(in: .whitespaces)
-                    guard let style = Style(rawValue: name) else {
-                        throw InputError("unknown style \"\(name)\" in --styles (\(Style.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    return style
-                }
-            }
             dataset = try WorldDataset(kind: kind, target: try target.map(parseTarget), count: count, seed: seed, size: size,
-                                       styles: styles)
+                                       styles: try styles.map(parseStyles))
         } catch let error as WorldError {
             throw InputError(error.description)
         }
