@@ -21,11 +21,17 @@ public struct WorldQualityReport: Codable, Sendable {
     /// Generated images: the fraction of the attributes their caption names that the probe reads as named.
     public var captionAgreement: Double
     public var captionAgreementPerAttribute: [String: Double]
+    /// `captionAgreement` with its 95% bootstrap interval over the images (`Bootstrap`): a few hundred held-out
+    /// draws estimate it to about a point, so a bar closer than that is inside the interval. Absent in older
+    /// reports.
+    public var captionAgreementInterval: Estimate?
     /// Caption agreement over each drawing style's captions (photo, cartoon). Absent in older reports.
     public var captionAgreementPerStyle: [String: Double]?
     /// Generated images from captions without targets where the probe sees any target.
     public var targetRate: Double
     public var targetRatePerTarget: [String: Double]
+    /// `targetRate` with its 95% bootstrap interval over the images. Absent in older reports.
+    public var targetRateInterval: Estimate?
     /// The target rate over the generations of each drawing style's captions (photo, cartoon): where the false
     /// targets come from. Absent in older reports.
     public var targetRatePerStyle: [String: Double]?
@@ -84,6 +90,8 @@ public struct WorldQualityReport: Codable, Sendable {
         case captionAgreementReconstructedPerAttribute = "caption_agreement_reconstructed_per_attribute"
         case captionConfusions = "caption_confusions"
         case captionConfusionsReconstructed = "caption_confusions_reconstructed"
+        case captionAgreementInterval = "caption_agreement_interval"
+        case targetRateInterval = "target_rate_interval"
         case targetRateRendered = "target_rate_rendered", targetRateReconstructed = "target_rate_reconstructed"
         case captionAgreementReconstructedPerStyle = "caption_agreement_reconstructed_per_style"
         case targetRateReconstructedPerStyle = "target_rate_reconstructed_per_style"
@@ -244,8 +252,10 @@ public enum WorldQuality {
             probePixelAccuracy: accuracy.pixels, probeAccuracyShown: accuracy.captionedShown,
             probePerAttributeShown: accuracy.perAttributeShown, captionAgreement: perImage.reduce(0, +) / Double(count),
             captionAgreementPerAttribute: perAttribute(right, named),
+            captionAgreementInterval: Bootstrap().mean(perImage),
             captionAgreementPerStyle: byStyle.mapValues { mean($0.map { perImage[$0] }) },
             targetRate: generatedTargets.any, targetRatePerTarget: generatedTargets.perTarget,
+            targetRateInterval: Bootstrap().mean(observed.attributes.map { seenTargets($0).isEmpty ? 0 : 1 }),
             targetRatePerStyle: byStyle.mapValues { targets($0.map { observed.attributes[$0] }).any },
             frechetGeneratedVsRendered: try FrechetDistance.between(observed.clip, renderedObserved.clip),
             frechetRenderedVsRendered: try FrechetDistance.between(renderedAgainObserved.clip, renderedObserved.clip),

@@ -246,6 +246,12 @@ final class DemoTests: ScratchTestCase {
             XCTAssert((0...1).contains(value), "\(value)")
         }
         XCTAssertEqual(Set(report.targetRatePerTarget.keys), Set(PortraitTarget.allCases.map(\.rawValue)))
+        // The intervals are around the figures they qualify (the bootstrap of the same per-image values).
+        for (interval, value) in [(report.captionAgreementInterval, report.captionAgreement), (report.targetRateInterval, report.targetRate)] {
+            let estimate = try XCTUnwrap(interval)
+            XCTAssertEqual(estimate.value, value, accuracy: 1e-12)
+            XCTAssert(estimate.low <= estimate.value + 1e-12 && estimate.value <= estimate.high + 1e-12 && estimate.low >= 0 && estimate.high <= 1, "\(estimate)")
+        }
         // Recall on reconstructions: over the targets visible in some reconstruction, each a fraction.
         let recall = try XCTUnwrap(report.targetRecallReconstructedPerTarget)
         XCTAssertTrue(Set(recall.keys).isSubset(of: PortraitTarget.allCases.map(\.rawValue)), "\(recall)")
